@@ -1,0 +1,34 @@
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .models import AuditEntry
+
+
+def record(
+    obj: models.Model,
+    action: str,
+    *,
+    actor: Any = None,
+    source: str = "",
+    target: str = "",
+    comment: str = "",
+    data: dict | None = None,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if (actor is not None and actor.is_authenticated) else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        source=source,
+        target=target,
+        comment=comment,
+        data=data or {},
+    )
+
+
+def history(obj: models.Model) -> models.QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+    ).select_related("actor")

@@ -1,0 +1,102 @@
+"""Who hears about what. Each function takes a primary key, runs in the worker, returns messages sent."""
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+
+from core import emails
+
+User = get_user_model()
+
+
+def _registry_emails(registry_id: int) -> list[str]:
+    return list(User.objects.filter(memberships__registry_id=registry_id, is_active=True).values_list("email", flat=True))
+
+
+def _secretariat_emails() -> list[str]:
+    return list(User.objects.filter(is_secretariat=True, is_active=True).values_list("email", flat=True))
+
+
+def _application(pk: int):  # noqa: ANN202
+    from grants.models import Application
+
+    return Application.objects.select_related("call", "registry").get(pk=pk)
+
+
+def _project(pk: int):  # noqa: ANN202
+    from projects.models import Project
+
+    return Project.objects.select_related("registry").get(pk=pk)
+
+
+def application_submitted(pk: int) -> int:
+    app = _application(pk)
+    ctx = {"application": app}
+    return emails.send("application_submitted", _registry_emails(app.registry_id), ctx) + emails.send(
+        "application_received", _secretariat_emails(), ctx
+    )
+
+
+def _to_registry(template: str) -> Callable[[int], int]:
+    def send(pk: int) -> int:
+        from audit.services import history
+
+        app = _application(pk)
+        last = history(app).last()
+        return emails.send(template, _registry_emails(app.registry_id), {"application": app, "entry": last})
+
+    return send
+
+
+def reviewer_assigned(pk: int) -> int:
+    from reviews.models import Assignment
+
+    assignment = Assignment.objects.select_related("application", "reviewer").get(pk=pk)
+    return emails.send("reviewer_assigned", [assignment.reviewer.email], {"assignment": assignment})
+
+
+def review_submitted(pk: int) -> int:
+    from reviews.models import Review
+
+    review = Review.objects.select_related("application", "reviewer").get(pk=pk)
+    return emails.send("review_submitted", _secretariat_emails(), {"review": review})
+
+
+def _project_to(template: str, to_secretariat: bool) -> Callable[[int], int]:
+    def send(pk: int) -> int:
+        from audit.services import history
+
+        project = _project(pk)
+        to = _secretariat_emails() if to_secretariat else _registry_emails(project.registry_id)
+        return emails.send(template, to, {"project": project, "entry": history(project).last()})
+
+    return send
+
+
+def _milestone_to(template: str, to_secretariat: bool) -> Callable[[int], int]:
+    def send(pk: int) -> int:
+        from audit.services import history
+        from projects.models import Milestone
+
+        milestone = Milestone.objects.select_related("project").get(pk=pk)
+        to = _secretariat_emails() if to_secretariat else _registry_emails(milestone.project.registry_id)
+        ctx = {"milestone": milestone, "project": milestone.project, "entry": history(milestone).last()}
+        return emails.send(template, to, ctx)
+
+    return send
+
+
+NOTIFICATIONS: dict[str, Callable[[int], int]] = {
+    "application_submitted": application_submitted,
+    "application_withdrawn": _to_registry("application_status"),
+    "changes_requested": _to_registry("application_status"),
+    "application_ineligible": _to_registry("application_status"),
+    "application_decided": _to_registry("application_status"),
+    "reviewer_assigned": reviewer_assigned,
+    "review_submitted": review_submitted,
+    "agreement_accepted": _project_to("project_status", to_secretariat=True),
+    "final_report_submitted": _project_to("project_status", to_secretariat=True),
+    "final_report_decided": _project_to("project_status", to_secretariat=False),
+    "milestone_reported": _milestone_to("milestone_status", to_secretariat=True),
+    "milestone_returned": _milestone_to("milestone_status", to_secretariat=False),
+}

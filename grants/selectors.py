@@ -1,0 +1,40 @@
+"""Visibility: which applications and calls a user may know exist. Mirrors grants.rules.can_view_application."""
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.rules import is_decider, is_secretariat, registry_ids
+
+from .enums import FOR_DECIDERS, HANDED_IN, ApplicationState
+from .models import Application, Call
+
+
+def applications_visible_to(user: Any, qs: QuerySet[Application] | None = None) -> QuerySet[Application]:
+    from reviews.models import Assignment, Conflict
+    from reviews.rules import REVIEW_VISIBLE
+
+    qs = Application.objects.all() if qs is None else qs
+    if not user.is_authenticated:
+        return qs.none()
+    own = Q(registry_id__in=registry_ids(user))
+    if is_secretariat(user):
+        return qs.filter(own | Q(state__in=HANDED_IN))
+    condition = own
+    if is_decider(user):
+        condition |= Q(state__in=FOR_DECIDERS)
+    assigned = Exists(Assignment.objects.filter(application=OuterRef("pk"), reviewer=user))
+    conflicted = Exists(Conflict.objects.filter(application=OuterRef("pk"), reviewer=user, waived_at__isnull=True))
+    condition |= Q(assigned, state__in=REVIEW_VISIBLE) & ~Q(conflicted) & ~Q(registry_id__in=registry_ids(user))
+    return qs.filter(condition)
+
+
+def calls_visible_to(user: Any) -> QuerySet[Call]:
+    if is_secretariat(user):
+        return Call.objects.all()
+    if not user.is_authenticated:
+        return Call.objects.none()
+    return Call.objects.exclude(state="draft")
+
+
+__all__ = ["ApplicationState"]

@@ -1,0 +1,29 @@
+from typing import Any
+
+from accounts.rules import is_member_of, is_secretariat
+
+
+def is_project_member(user: Any, project: Any) -> bool:
+    return is_member_of(user, project.registry_id)
+
+
+def can_view_project(user: Any, project: Any) -> bool:
+    return is_project_member(user, project) or is_secretariat(user)
+
+
+def can_run_project(user: Any, project: Any) -> bool:
+    """Accept the agreement, write reports: the registry's own members."""
+    return is_project_member(user, project)
+
+
+def can_follow_up(user: Any, project: Any) -> bool:
+    """Approve or return reports, terminate: the secretariat."""
+    return is_secretariat(user)
+
+
+def can_report_milestone(user: Any, milestone: Any) -> bool:
+    return is_project_member(user, milestone.project) and milestone.project.state == "active"
+
+
+def can_review_milestone(user: Any, milestone: Any) -> bool:
+    return is_secretariat(user)

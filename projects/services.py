@@ -1,0 +1,208 @@
+"""Business actions on projects and milestones."""
+
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.services import record
+from core.exceptions import ActionRefused, NotPermitted
+from core.notify import after_commit
+from core.workflow import fire
+from finance.enums import PaymentState, PaymentTrigger
+from finance.models import Payment
+from grants.models import Application
+
+from . import rules
+from .models import FinalReport, Milestone, Project
+
+# SQUIRE 2.0 headings (Ogrinc et al. 2015), the required structure of a QI final report.
+SQUIRE_SECTIONS = [
+    ("title_abstract", "Tittel og sammendrag", "Title and abstract"),
+    ("problem", "Problembeskrivelse", "Problem description"),
+    ("available_knowledge", "Tilgjengelig kunnskap", "Available knowledge"),
+    ("rationale", "Begrunnelse", "Rationale"),
+    ("aims", "Spesifikke mål", "Specific aims"),
+    ("context", "Kontekst", "Context"),
+    ("interventions", "Intervensjoner", "Interventions"),
+    ("study_of_interventions", "Studie av intervensjonene", "Study of the interventions"),
+    ("measures", "Mål og målinger", "Measures"),
+    ("analysis", "Analyse", "Analysis"),
+    ("ethics", "Etiske vurderinger", "Ethical considerations"),
+    ("results", "Resultater", "Results"),
+    ("summary", "Oppsummering", "Summary"),
+    ("interpretation", "Tolkning", "Interpretation"),
+    ("limitations", "Begrensninger", "Limitations"),
+    ("conclusions", "Konklusjoner", "Conclusions"),
+    ("funding", "Finansiering", "Funding"),
+]
+DATA_QUALITY_SECTIONS = [
+    ("summary", "Sammendrag", "Summary"),
+    ("dimension", "Datakvalitetsdimensjon", "Data-quality dimension"),
+    ("methods", "Metode", "Methods"),
+    ("results", "Resultater", "Results"),
+    ("value_beyond", "Nytte utover eget register", "Value beyond the registry"),
+    ("budget", "Regnskap", "Accounts"),
+]
+
+
+def sections_as_json(rows: list[tuple[str, str, str]]) -> list[dict[str, str]]:
+    return [{"key": k, "title": nb, "title_en": en} for k, nb, en in rows]
+
+
+def required_sections(project: Project) -> list[str]:
+    return [s["key"] for s in project.application.call.scheme.final_report_sections]
+
+
+def _split_payments(amount: Decimal) -> list[tuple[Decimal, str]]:
+    """Half when the agreement is accepted, the rest on the approved final report (whole kroner first)."""
+    first = (amount / 2).quantize(Decimal("1"), rounding=ROUND_DOWN)
+    return [(first, PaymentTrigger.AGREEMENT), (amount - first, PaymentTrigger.FINAL_REPORT)]
+
+
+def create_project_for(application: Application, *, by: Any) -> Project:
+    """Called inside the grant transaction: the granted application becomes a project."""
+    project = Project.objects.create(
+        application=application,
+        registry_id=application.registry_id,
+        title=application.title,
+        granted_amount_nok=application.granted_amount_nok,
+        start_date=application.start_date,
+        end_date=application.end_date,
+    )
+    Milestone.objects.bulk_create(
+        Milestone(project=project, title=m.title, due_date=m.due_date) for m in application.planned_milestones.all()
+    )
+    Payment.objects.bulk_create(
+        Payment(project=project, amount_nok=amount, trigger=trigger)
+        for amount, trigger in _split_payments(application.granted_amount_nok)
+        if amount > 0
+    )
+    FinalReport.objects.create(project=project)
+    record(project, "projects.project.create", actor=by, target=project.state)
+    return project
+
+
+def _payments_due(project: Project, trigger: str) -> None:
+    for payment in project.payments.filter(trigger=trigger, state=PaymentState.SCHEDULED):
+        payment.become_due()
+        payment.save()
+        record(payment, "finance.payment.become_due", source=PaymentState.SCHEDULED, target=PaymentState.DUE)
+
+
+def accept_agreement(project: Project, *, by: Any, comment: str = "") -> Project:
+    return fire(project, "accept_agreement", by=by, comment=comment,
+                after=lambda p: _payments_due(p, PaymentTrigger.AGREEMENT),
+                on_commit=[after_commit("agreement_accepted")])
+
+
+def save_final_report(project: Project, *, by: Any, sections: dict[str, str]) -> FinalReport:
+    if not rules.can_run_project(by, project):
+        raise NotPermitted()
+    allowed = set(required_sections(project))
+    unknown = sorted(set(sections) - allowed)
+    if unknown:
+        raise ActionRefused(
+            _("Unknown section(s): %(keys)s.") % {"keys": ", ".join(unknown)},
+            {f"sections.{k}": [_("This scheme's final report has no such section.")] for k in unknown},
+        )
+    bad = [k for k, v in sections.items() if not isinstance(v, str)]
+    if bad:
+        raise ActionRefused(_("Sections must be text."), {f"sections.{k}": [_("Must be text.")] for k in bad})
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if locked.state != "active":
+            raise ActionRefused(_("The final report can only be edited while the project is active."))
+        report, _created = FinalReport.objects.get_or_create(project=locked)
+        report.sections = {**report.sections, **sections}
+        report.updated_by = by
+        report.save()
+    return report
+
+
+def submit_final_report(project: Project, *, by: Any, comment: str = "") -> Project:
+    def check(locked: Project) -> None:
+        report, _created = FinalReport.objects.get_or_create(project=locked)
+        missing = report.missing_sections(required_sections(locked))
+        if missing:
+            raise ActionRefused(
+                _("Every required section needs text before you submit; missing: %(keys)s.")
+                % {"keys": ", ".join(missing)},
+                {f"sections.{k}": [_("This section is required.")] for k in missing},
+            )
+
+    def stamp(locked: Project) -> None:
+        from django.utils import timezone
+
+        FinalReport.objects.filter(project=locked).update(submitted_at=timezone.now())
+
+    return fire(project, "submit_final_report", by=by, comment=comment, check=check, after=stamp,
+                on_commit=[after_commit("final_report_submitted")])
+
+
+def approve_final_report(project: Project, *, by: Any, comment: str = "") -> Project:
+    return fire(project, "approve_final_report", by=by, comment=comment,
+                after=lambda p: _payments_due(p, PaymentTrigger.FINAL_REPORT),
+                on_commit=[after_commit("final_report_decided")])
+
+
+def return_final_report(project: Project, *, by: Any, comment: str = "") -> Project:
+    def check(locked: Project) -> None:
+        if not comment.strip():
+            msg = _("Say what must be revised.")
+            raise ActionRefused(msg, {"comment": [msg]})
+
+    return fire(project, "return_final_report", by=by, comment=comment, check=check,
+                on_commit=[after_commit("final_report_decided")])
+
+
+def terminate(project: Project, *, by: Any, comment: str = "") -> Project:
+    def check(locked: Project) -> None:
+        if not comment.strip():
+            msg = _("Give the reason for terminating the project.")
+            raise ActionRefused(msg, {"comment": [msg]})
+
+    def cancel_open_payments(locked: Project) -> None:
+        for payment in locked.payments.filter(state__in=[PaymentState.SCHEDULED, PaymentState.DUE]):
+            source = payment.state
+            payment.cancel()
+            payment.save()
+            record(payment, "finance.payment.cancel", actor=by, source=source, target=payment.state,
+                   comment=comment)
+
+    return fire(project, "terminate", by=by, comment=comment, check=check, after=cancel_open_payments)
+
+
+def report_milestone(milestone: Milestone, *, by: Any, text: str) -> Milestone:
+    def check(locked: Milestone) -> None:
+        if not text.strip():
+            msg = _("Write the progress report.")
+            raise ActionRefused(msg, {"text": [msg]})
+
+    return fire(milestone, "report", by=by, kwargs={"text": text}, check=check,
+                on_commit=[after_commit("milestone_reported")])
+
+
+def approve_milestone(milestone: Milestone, *, by: Any, comment: str = "") -> Milestone:
+    return fire(milestone, "approve", by=by, comment=comment)
+
+
+def request_milestone_revision(milestone: Milestone, *, by: Any, comment: str = "") -> Milestone:
+    def check(locked: Milestone) -> None:
+        if not comment.strip():
+            msg = _("Say what must be revised.")
+            raise ActionRefused(msg, {"comment": [msg]})
+
+    return fire(milestone, "request_revision", by=by, comment=comment, check=check,
+                on_commit=[after_commit("milestone_returned")])
+
+
+PROJECT_ACTIONS = {
+    "accept_agreement": accept_agreement,
+    "submit_final_report": submit_final_report,
+    "approve_final_report": approve_final_report,
+    "return_final_report": return_final_report,
+    "terminate": terminate,
+}
+MILESTONE_ACTIONS = {"approve": approve_milestone, "request_revision": request_milestone_revision}

@@ -1,0 +1,123 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .enums import Direction, Level, Region, UnitLevel
+
+
+class Registry(models.Model):
+    """A national medical quality registry: the applicant organisation."""
+
+    name = models.CharField(_("name"), max_length=300, unique=True)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True, db_index=True)
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices)
+    established_year = models.PositiveSmallIntegerField(_("established"), null=True, blank=True)
+    # Key used by SKDE's indicator files (IndBeskr.csv `registry_name`), e.g. "nkr".
+    skde_key = models.CharField(max_length=60, blank=True, db_index=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="registries", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("registry")
+        verbose_name_plural = _("registries")
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.short_name})" if self.short_name else self.name
+
+
+class RegistryYear(models.Model):
+    """A registry's yearly status: stage verdict, coverage and RHF funds (report tables)."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="years")
+    year = models.PositiveSmallIntegerField()
+    stage = models.CharField(max_length=4, blank=True)
+    coverage_percent = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    coverage_note = models.CharField(max_length=200, blank=True)
+    rhf_funds_nok = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["registry", "year"]
+        constraints = [models.UniqueConstraint(fields=["registry", "year"], name="registry_year_unique")]
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "registry"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.registry}"
+
+
+class Organisation(models.Model):
+    """A unit in the specialist health service tree: nation (orgnr 1) → RHF → HF → hospital."""
+
+    orgnr = models.PositiveBigIntegerField(primary_key=True)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=200, blank=True)
+    level = models.CharField(max_length=10, choices=UnitLevel.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+
+    class Meta:
+        ordering = ["level", "name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class Indicator(models.Model):
+    """A quality-indicator definition as published by SKDE (IndBeskr.csv)."""
+
+    id = models.CharField(primary_key=True, max_length=80)
+    registry = models.ForeignKey(Registry, null=True, blank=True, on_delete=models.PROTECT, related_name="indicators")
+    skde_registry = models.CharField(max_length=60, blank=True)
+    title = models.CharField(max_length=300)
+    short_description = models.TextField(blank=True)
+    level_green = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    level_yellow = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    direction = models.IntegerField(choices=Direction.choices, null=True, blank=True)
+    measure_unit = models.CharField(max_length=20, blank=True)
+    min_denominator = models.PositiveIntegerField(default=5)
+    coverage_indicator_id = models.CharField(max_length=80, blank=True)
+    include = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.title}"
+
+    def level_for(self, value: Decimal | None) -> str | None:
+        from .goal import goal_attainment
+
+        return goal_attainment(value, self.level_green, self.level_yellow, self.direction)
+
+
+class IndicatorValue(models.Model):
+    """Numerator and denominator for one indicator, organisation and year, as delivered."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="values")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    numerator = models.DecimalField(max_digits=14, decimal_places=4)
+    denominator = models.DecimalField(max_digits=14, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "organisation", "year"], name="indicator_value_unique")
+        ]
+        indexes = [models.Index(fields=["indicator", "year"])]
+
+
+__all__ = ["Direction", "Level", "Region", "UnitLevel"]
