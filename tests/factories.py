@@ -5,10 +5,11 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User
+from finance.models import BudgetLine, Payment
 from grants.models import Application, Call, CallCriterion, PlannedMilestone, Scheme, SchemeCriterion
-from finance.models import BudgetLine
+from projects.models import FinalReport, Milestone, Project
 from registries.models import Indicator, Membership, Organisation, Registry
-from reviews.models import ExpertGroup, ExpertGroupMember
+from reviews.models import Assignment, Conflict, ExpertGroup, ExpertGroupMember, Review, Score
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -21,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+    def save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -80,7 +81,7 @@ class SchemeFactory(factory.django.DjangoModelFactory):
     )
 
     @factory.post_generation
-    def criteria(obj, create, extracted, **kwargs):  # noqa: N805
+    def criteria(obj, create, extracted, **kwargs):
         if create and not obj.criteria.exists():
             for order, (code, name, weight) in enumerate(
                 [("methodology", "Metode", "2"), ("feasibility", "Gjennomførbarhet", "1"), ("value", "Nytte", "1")]
@@ -120,7 +121,7 @@ class CallFactory(factory.django.DjangoModelFactory):
     state = "open"
 
     @factory.post_generation
-    def criteria(obj, create, extracted, **kwargs):  # noqa: N805
+    def criteria(obj, create, extracted, **kwargs):
         if create and not obj.criteria.exists():
             for c in obj.scheme.criteria.all():
                 CallCriterion.objects.create(call=obj, code=c.code, name=c.name, weight=c.weight, order=c.order)
@@ -144,9 +145,11 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     state = "draft"
 
     @factory.post_generation
-    def complete(obj, create, extracted, **kwargs):  # noqa: N805
+    def complete(obj, create, extracted, **kwargs):
         if create and extracted is not False:
-            BudgetLine.objects.create(application=obj, category="salary", year=2027, amount_nok=obj.requested_amount_nok)
+            BudgetLine.objects.create(
+                application=obj, category="salary", year=2027, amount_nok=obj.requested_amount_nok
+            )
             PlannedMilestone.objects.create(application=obj, title="Datauttrekk", due_date=date(2027, 6, 30))
 
 
@@ -160,3 +163,88 @@ def reviewer_for(scheme: Scheme, **kwargs) -> User:
     user = UserFactory(**kwargs)
     ExpertGroupMember.objects.create(group=ExpertGroupFactory(scheme=scheme), user=user)
     return user
+
+
+# ---------------------------------------------------------------- reviews, projects, finance
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    application = factory.SubFactory(ApplicationFactory, state="in_review")
+    reviewer = factory.LazyAttribute(lambda o: reviewer_for(o.application.call.scheme))
+
+
+class ConflictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conflict
+
+    application = factory.SubFactory(ApplicationFactory, state="in_review")
+    reviewer = factory.SubFactory(UserFactory)
+    reason = "Medforfatter med prosjektlederen."
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """A review by an assigned reviewer; `scored=True` (the default) scores every criterion of the call with 5."""
+
+    class Meta:
+        model = Review
+        skip_postgeneration_save = True
+
+    application = factory.SubFactory(ApplicationFactory, state="in_review")
+    reviewer = factory.LazyAttribute(lambda o: AssignmentFactory(application=o.application).reviewer)
+    comment = "Godt begrunnet."
+    state = "draft"
+
+    @factory.post_generation
+    def scored(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            for criterion in obj.application.call.criteria.all():
+                Score.objects.create(review=obj, criterion=criterion, value=5)
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A project of a granted application, with its milestone, its two payments and an empty final report."""
+
+    class Meta:
+        model = Project
+        skip_postgeneration_save = True
+
+    application = factory.SubFactory(
+        ApplicationFactory, state="granted", granted_amount_nok=Decimal("90000.00")
+    )
+    registry = factory.SelfAttribute("application.registry")
+    title = factory.SelfAttribute("application.title")
+    granted_amount_nok = factory.SelfAttribute("application.granted_amount_nok")
+    start_date = factory.SelfAttribute("application.start_date")
+    end_date = factory.SelfAttribute("application.end_date")
+    state = "agreement_pending"
+
+    @factory.post_generation
+    def children(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            FinalReport.objects.create(project=obj)
+            half = obj.granted_amount_nok / 2
+            Payment.objects.create(project=obj, amount_nok=half, trigger="agreement")
+            Payment.objects.create(project=obj, amount_nok=obj.granted_amount_nok - half, trigger="final_report")
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Milestone
+
+    project = factory.SubFactory(ProjectFactory, state="active")
+    title = factory.Sequence(lambda n: f"Milepæl {n}")
+    due_date = date(2027, 6, 30)
+    state = "planned"
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    project = factory.SubFactory(ProjectFactory, state="active", children=False)
+    amount_nok = Decimal("45000.00")
+    trigger = "agreement"
+    state = "scheduled"
