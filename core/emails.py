@@ -4,8 +4,14 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
+
+
+def _render_plain(name: str, context: dict) -> str:
+    """Subjects and text bodies are not HTML: autoescaping would send “Kvalitet &amp; data”."""
+    return get_template(name).template.render(Context(context, autoescape=False))
 
 
 def send(name: str, recipients: Iterable[str], context: dict, language: str = "nb") -> int:
@@ -14,8 +20,8 @@ def send(name: str, recipients: Iterable[str], context: dict, language: str = "n
         return 0
     context = {**context, "site_url": settings.SITE_URL}
     with translation.override(language):
-        subject = " ".join(render_to_string(f"emails/{name}.subject.txt", context).split())
-        text = render_to_string(f"emails/{name}.txt", context)
+        subject = " ".join(_render_plain(f"emails/{name}.subject.txt", context).split())
+        text = _render_plain(f"emails/{name}.txt", context)
         html = render_to_string(f"emails/{name}.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, bcc=to)
     message.attach_alternative(html, "text/html")
