@@ -97,6 +97,8 @@ NOTIFICATIONS: dict[str, Callable[[int], int]] = {
     "agreement_accepted": _project_to("project_status", to_secretariat=True),
     "final_report_submitted": _project_to("project_status", to_secretariat=True),
     "final_report_decided": _project_to("project_status", to_secretariat=False),
+    "project_terminated": _project_to("project_status", to_secretariat=False),
     "milestone_reported": _milestone_to("milestone_status", to_secretariat=True),
     "milestone_returned": _milestone_to("milestone_status", to_secretariat=False),
+    "milestone_approved": _milestone_to("milestone_status", to_secretariat=False),
 }

@@ -171,7 +171,8 @@ def terminate(project: Project, *, by: Any, comment: str = "") -> Project:
             record(payment, "finance.payment.cancel", actor=by, source=source, target=payment.state,
                    comment=comment)
 
-    return fire(project, "terminate", by=by, comment=comment, check=check, after=cancel_open_payments)
+    return fire(project, "terminate", by=by, comment=comment, check=check, after=cancel_open_payments,
+                on_commit=[after_commit("project_terminated")])
 
 
 def report_milestone(milestone: Milestone, *, by: Any, text: str) -> Milestone:
@@ -185,7 +186,7 @@ def report_milestone(milestone: Milestone, *, by: Any, text: str) -> Milestone:
 
 
 def approve_milestone(milestone: Milestone, *, by: Any, comment: str = "") -> Milestone:
-    return fire(milestone, "approve", by=by, comment=comment)
+    return fire(milestone, "approve", by=by, comment=comment, on_commit=[after_commit("milestone_approved")])
 
 
 def request_milestone_revision(milestone: Milestone, *, by: Any, comment: str = "") -> Milestone:
