@@ -110,6 +110,8 @@ def save_review(application: Application, *, by: Any, scores: dict[str, Any], co
 
 def submit_review(application: Application, *, by: Any, comment: str = "") -> Review:
     review = Review.objects.filter(application=application, reviewer=by).first()
+    if review is None and not rules.can_score(by, application):
+        raise NotPermitted()
     if review is None:
         msg = _("Score every criterion before you submit.")
         raise ActionRefused(msg, {"scores": [msg]})
