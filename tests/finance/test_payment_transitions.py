@@ -72,8 +72,9 @@ def test_other_source_is_invalid_transition_and_changes_nothing(name, source, dj
     payment = PaymentFactory(state=source)
     user = _cast(payment)["secretariat"]
 
-    assert_refused_without_trace(lambda: PAYMENT_ACTIONS[name](payment, by=user), InvalidTransition, payment,
-                                 django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: PAYMENT_ACTIONS[name](payment, by=user), InvalidTransition, payment, django_capture_on_commit_callbacks
+    )
 
 
 @pytest.mark.parametrize(("name", "role"), wrong_roles(SPEC))
@@ -81,5 +82,6 @@ def test_wrong_role_is_not_permitted_and_changes_nothing(name, role, django_capt
     payment = PaymentFactory(state=SPEC[name].sources[0])
     user = _cast(payment)[role]
 
-    assert_refused_without_trace(lambda: PAYMENT_ACTIONS[name](payment, by=user), NotPermitted, payment,
-                                 django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: PAYMENT_ACTIONS[name](payment, by=user), NotPermitted, payment, django_capture_on_commit_callbacks
+    )

@@ -35,9 +35,7 @@ pytestmark = pytest.mark.django_db
 NOT_APPLICANT = ("other_applicant", "reviewer", "decider", "secretariat")
 NOT_SECRETARIAT = ("applicant", "other_applicant", "reviewer", "decider")
 NOT_DECIDER = ("applicant", "other_applicant", "reviewer", "secretariat")
-BEFORE_DECISION = (
-    S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED, S.IN_REVIEW, S.ASSESSED, S.RECOMMENDED, S.NOT_RECOMMENDED
-)
+BEFORE_DECISION = (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED, S.IN_REVIEW, S.ASSESSED, S.RECOMMENDED, S.NOT_RECOMMENDED)
 
 SPEC = {
     "submit": Row((S.DRAFT,), S.SUBMITTED, "applicant", NOT_APPLICANT),
@@ -94,9 +92,7 @@ def test_the_matrix_covers_every_application_action():
 
 
 @pytest.mark.parametrize(("name", "source"), allowed(SPEC))
-def test_allowed_source_moves_to_target_with_one_audit_entry_and_mail(
-    name, source, django_capture_on_commit_callbacks
-):
+def test_allowed_source_moves_to_target_with_one_audit_entry_and_mail(name, source, django_capture_on_commit_callbacks):
     app = ApplicationFactory(state=source)
     cast = _cast(app)
     if name == "complete_assessment":
@@ -121,8 +117,9 @@ def test_other_source_is_invalid_transition_and_changes_nothing(name, source, dj
     app = ApplicationFactory(state=source)
     user = _cast(app)[SPEC[name].actor]
 
-    assert_refused_without_trace(lambda: _fire(name, app, user), InvalidTransition, app,
-                                 django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: _fire(name, app, user), InvalidTransition, app, django_capture_on_commit_callbacks
+    )
 
 
 @pytest.mark.parametrize(("name", "role"), wrong_roles(SPEC))
@@ -130,8 +127,7 @@ def test_wrong_role_is_not_permitted_and_changes_nothing(name, role, django_capt
     app = ApplicationFactory(state=SPEC[name].sources[0])
     user = _cast(app)[role]
 
-    assert_refused_without_trace(lambda: _fire(name, app, user), NotPermitted, app,
-                                 django_capture_on_commit_callbacks)
+    assert_refused_without_trace(lambda: _fire(name, app, user), NotPermitted, app, django_capture_on_commit_callbacks)
 
 
 def test_submit_mails_every_member_of_the_registry_and_every_secretariat_user(django_capture_on_commit_callbacks):

@@ -55,9 +55,7 @@ def test_the_matrix_covers_every_milestone_action():
 
 
 @pytest.mark.parametrize(("name", "source"), allowed(SPEC))
-def test_allowed_source_moves_to_target_with_one_audit_entry_and_mail(
-    name, source, django_capture_on_commit_callbacks
-):
+def test_allowed_source_moves_to_target_with_one_audit_entry_and_mail(name, source, django_capture_on_commit_callbacks):
     milestone = MilestoneFactory(state=source)
     cast = _cast(milestone)
     user = cast[SPEC[name].actor]
@@ -89,8 +87,9 @@ def test_other_source_is_invalid_transition_and_changes_nothing(name, source, dj
     milestone = MilestoneFactory(state=source)
     user = _cast(milestone)[SPEC[name].actor]
 
-    assert_refused_without_trace(lambda: _fire(name, milestone, user), InvalidTransition, milestone,
-                                 django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: _fire(name, milestone, user), InvalidTransition, milestone, django_capture_on_commit_callbacks
+    )
 
 
 @pytest.mark.parametrize(("name", "role"), wrong_roles(SPEC))
@@ -98,5 +97,6 @@ def test_wrong_role_is_not_permitted_and_changes_nothing(name, role, django_capt
     milestone = MilestoneFactory(state=SPEC[name].sources[0])
     user = _cast(milestone)[role]
 
-    assert_refused_without_trace(lambda: _fire(name, milestone, user), NotPermitted, milestone,
-                                 django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: _fire(name, milestone, user), NotPermitted, milestone, django_capture_on_commit_callbacks
+    )

@@ -30,8 +30,9 @@ SPEC = {
     "submit_final_report": Row((P.ACTIVE,), P.FINAL_REPORT_SUBMITTED, "applicant", NOT_MEMBER),
     "approve_final_report": Row((P.FINAL_REPORT_SUBMITTED,), P.CLOSED, "secretariat", NOT_SECRETARIAT),
     "return_final_report": Row((P.FINAL_REPORT_SUBMITTED,), P.ACTIVE, "secretariat", NOT_SECRETARIAT),
-    "terminate": Row((P.AGREEMENT_PENDING, P.ACTIVE, P.FINAL_REPORT_SUBMITTED), P.TERMINATED, "secretariat",
-                     NOT_SECRETARIAT),
+    "terminate": Row(
+        (P.AGREEMENT_PENDING, P.ACTIVE, P.FINAL_REPORT_SUBMITTED), P.TERMINATED, "secretariat", NOT_SECRETARIAT
+    ),
 }
 # Audit entries for the project's payments, written in the same transaction (the factory's two are scheduled).
 SIDE_ENTRIES = {
@@ -63,9 +64,7 @@ def test_the_matrix_covers_every_project_action():
 
 
 @pytest.mark.parametrize(("name", "source"), allowed(SPEC))
-def test_allowed_source_moves_to_target_with_one_audit_entry_and_mail(
-    name, source, django_capture_on_commit_callbacks
-):
+def test_allowed_source_moves_to_target_with_one_audit_entry_and_mail(name, source, django_capture_on_commit_callbacks):
     project = ProjectFactory(state=source)
     FinalReport.objects.filter(project=project).update(sections={"summary": "Kort.", "results": "Bedre."})
     cast = _cast(project)
@@ -88,8 +87,12 @@ def test_other_source_is_invalid_transition_and_changes_nothing(name, source, dj
     project = ProjectFactory(state=source)
     user = _cast(project)[SPEC[name].actor]
 
-    assert_refused_without_trace(lambda: PROJECT_ACTIONS[name](project, by=user, comment=COMMENT),
-                                 InvalidTransition, project, django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: PROJECT_ACTIONS[name](project, by=user, comment=COMMENT),
+        InvalidTransition,
+        project,
+        django_capture_on_commit_callbacks,
+    )
 
 
 @pytest.mark.parametrize(("name", "role"), wrong_roles(SPEC))
@@ -97,5 +100,9 @@ def test_wrong_role_is_not_permitted_and_changes_nothing(name, role, django_capt
     project = ProjectFactory(state=SPEC[name].sources[0])
     user = _cast(project)[role]
 
-    assert_refused_without_trace(lambda: PROJECT_ACTIONS[name](project, by=user, comment=COMMENT),
-                                 NotPermitted, project, django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: PROJECT_ACTIONS[name](project, by=user, comment=COMMENT),
+        NotPermitted,
+        project,
+        django_capture_on_commit_callbacks,
+    )

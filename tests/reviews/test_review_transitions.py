@@ -61,17 +61,19 @@ def test_submit_locks_the_review_with_one_audit_entry_and_tells_the_secretariat(
     assert [entry_fields(e) for e in before.new_entries()] == [
         ("reviews.review.submit", review.reviewer, R.DRAFT, R.SUBMITTED, "Ferdig vurdert.")
     ]
-    assert sent() == [
-        (nb("Review submitted: %(title)s", title=review.application.title), [cast["secretariat"].email])
-    ]
+    assert sent() == [(nb("Review submitted: %(title)s", title=review.application.title), [cast["secretariat"].email])]
 
 
 @pytest.mark.parametrize(("name", "source"), disallowed(SPEC, R.values))
 def test_submitted_review_cannot_be_submitted_again(name, source, django_capture_on_commit_callbacks):
     review = ReviewFactory(state=source)
 
-    assert_refused_without_trace(lambda: submit_review(review.application, by=review.reviewer), InvalidTransition,
-                                 review, django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: submit_review(review.application, by=review.reviewer),
+        InvalidTransition,
+        review,
+        django_capture_on_commit_callbacks,
+    )
 
 
 @pytest.mark.parametrize(("name", "role"), wrong_roles(SPEC))
@@ -79,13 +81,18 @@ def test_wrong_role_is_not_permitted_and_changes_nothing(name, role, django_capt
     review = ReviewFactory()
     user = _cast(review)[role]
 
-    assert_refused_without_trace(lambda: submit_review(review.application, by=user), NotPermitted, review,
-                                 django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: submit_review(review.application, by=user), NotPermitted, review, django_capture_on_commit_callbacks
+    )
 
 
 @pytest.mark.parametrize("state", ["submitted", "assessed", "recommended", "granted", "withdrawn"])
 def test_draft_review_cannot_be_submitted_outside_the_review_phase(state, django_capture_on_commit_callbacks):
     review = ReviewFactory(application__state=state)
 
-    assert_refused_without_trace(lambda: submit_review(review.application, by=review.reviewer), NotPermitted,
-                                 review, django_capture_on_commit_callbacks)
+    assert_refused_without_trace(
+        lambda: submit_review(review.application, by=review.reviewer),
+        NotPermitted,
+        review,
+        django_capture_on_commit_callbacks,
+    )
