@@ -164,7 +164,9 @@ def terminate(project: Project, *, by: Any, comment: str = "") -> Project:
             raise ActionRefused(msg, {"comment": [msg]})
 
     def cancel_open_payments(locked: Project) -> None:
-        for payment in locked.payments.filter(state__in=[PaymentState.SCHEDULED, PaymentState.DUE]):
+        # Approved is not paid yet: after termination nothing more is paid out (unspent funds are returned).
+        open_ = [PaymentState.SCHEDULED, PaymentState.DUE, PaymentState.APPROVED]
+        for payment in locked.payments.filter(state__in=open_):
             source = payment.state
             payment.cancel()
             payment.save()
