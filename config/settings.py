@@ -38,7 +38,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-only-for-debug-and-tests-0123456789abcdef"
+    SECRET_KEY = "insecure-development-key-only-for-debug-and-tests-0123456789abcdef"  # noqa: S105 - never used in production
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"] if (DEBUG or TESTING) else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -134,7 +134,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Caches: allauth's rate limits need a cache shared by all processes. The database cache is the
 # default (works everywhere, no extra service); set REDIS_URL to use Redis instead.
 if os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_table"}}
 
@@ -156,6 +158,10 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+if DEBUG or TESTING:
+    # WhiteNoise serves from STATIC_ROOT; in development the finders serve, but it warns if the folder is missing.
+    WHITENOISE_USE_FINDERS = True
+    STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 LOGIN_URL = "account_login"

@@ -10,20 +10,22 @@ User = get_user_model()
 
 
 def _registry_emails(registry_id: int) -> list[str]:
-    return list(User.objects.filter(memberships__registry_id=registry_id, is_active=True).values_list("email", flat=True))
+    return list(
+        User.objects.filter(memberships__registry_id=registry_id, is_active=True).values_list("email", flat=True)
+    )
 
 
 def _secretariat_emails() -> list[str]:
     return list(User.objects.filter(is_secretariat=True, is_active=True).values_list("email", flat=True))
 
 
-def _application(pk: int):  # noqa: ANN202
+def _application(pk: int):
     from grants.models import Application
 
     return Application.objects.select_related("call", "registry").get(pk=pk)
 
 
-def _project(pk: int):  # noqa: ANN202
+def _project(pk: int):
     from projects.models import Project
 
     return Project.objects.select_related("registry").get(pk=pk)

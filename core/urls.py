@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from django.views.generic import RedirectView
 
-app_name = "core"
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
+]

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -12,10 +12,8 @@ from audit.services import record
 
 from .exceptions import InvalidTransition, NotPermitted
 
-M = TypeVar("M", bound=models.Model)
 
-
-def fire(
+def fire[M: models.Model](
     obj: M,
     name: str,
     *,

@@ -27,6 +27,9 @@ class BudgetLine(models.Model):
         ordering = ["application", "year", "category", "id"]
         constraints = [models.CheckConstraint(condition=models.Q(amount_nok__gte=0), name="budget_line_non_negative")]
 
+    def __str__(self) -> str:
+        return f"{self.year} {self.category}: {self.amount_nok}"
+
 
 class Payment(FSMModelMixin, models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="payments")
@@ -39,6 +42,9 @@ class Payment(FSMModelMixin, models.Model):
     class Meta:
         ordering = ["project", "id"]
         constraints = [models.CheckConstraint(condition=models.Q(amount_nok__gt=0), name="payment_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.amount_nok} NOK ({self.trigger}, {self.state})"
 
     @transition(field=state, source=PS.SCHEDULED, target=PS.DUE)
     def become_due(self) -> None:

@@ -88,7 +88,9 @@ class Call(FSMModelMixin, models.Model):
         verbose_name = _("call")
         verbose_name_plural = _("calls")
         constraints = [
-            models.CheckConstraint(condition=models.Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opens"),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opens"
+            ),
             models.CheckConstraint(condition=models.Q(budget_nok__gt=0), name="call_budget_positive"),
         ]
 
@@ -99,15 +101,30 @@ class Call(FSMModelMixin, models.Model):
         now = now or timezone.now()
         return self.state == CallState.OPEN and self.opens_at <= now < self.closes_at
 
-    @transition(field=state, source=CallState.DRAFT, target=CallState.OPEN, permission=rules.as_permission(rules.can_manage_calls))
+    @transition(
+        field=state,
+        source=CallState.DRAFT,
+        target=CallState.OPEN,
+        permission=rules.as_permission(rules.can_manage_calls),
+    )
     def open(self) -> None:
         pass
 
-    @transition(field=state, source=CallState.OPEN, target=CallState.CLOSED, permission=rules.as_permission(rules.can_manage_calls))
+    @transition(
+        field=state,
+        source=CallState.OPEN,
+        target=CallState.CLOSED,
+        permission=rules.as_permission(rules.can_manage_calls),
+    )
     def close(self) -> None:
         pass
 
-    @transition(field=state, source=CallState.CLOSED, target=CallState.DECIDED, permission=rules.as_permission(rules.can_manage_calls))
+    @transition(
+        field=state,
+        source=CallState.CLOSED,
+        target=CallState.DECIDED,
+        permission=rules.as_permission(rules.can_manage_calls),
+    )
     def decide(self) -> None:
         pass
 
@@ -190,15 +207,21 @@ class Application(FSMModelMixin, models.Model):
     def submit(self) -> None:
         self.submitted_at = timezone.now()
 
-    @transition(field=state, source=WITHDRAWABLE, target=S.WITHDRAWN, permission=rules.as_permission(rules.can_withdraw))
+    @transition(
+        field=state, source=WITHDRAWABLE, target=S.WITHDRAWN, permission=rules.as_permission(rules.can_withdraw)
+    )
     def withdraw(self) -> None:
         pass
 
-    @transition(field=state, source=S.SUBMITTED, target=S.CHANGES_REQUESTED, permission=rules.as_permission(rules.can_screen))
+    @transition(
+        field=state, source=S.SUBMITTED, target=S.CHANGES_REQUESTED, permission=rules.as_permission(rules.can_screen)
+    )
     def request_changes(self) -> None:
         pass
 
-    @transition(field=state, source=S.CHANGES_REQUESTED, target=S.SUBMITTED, permission=rules.as_permission(rules.can_submit))
+    @transition(
+        field=state, source=S.CHANGES_REQUESTED, target=S.SUBMITTED, permission=rules.as_permission(rules.can_submit)
+    )
     def resubmit(self) -> None:
         self.submitted_at = timezone.now()
 
@@ -210,26 +233,39 @@ class Application(FSMModelMixin, models.Model):
     def send_to_review(self) -> None:
         pass
 
-    @transition(field=state, source=S.IN_REVIEW, target=S.ASSESSED, permission=rules.as_permission(rules.can_manage_review))
+    @transition(
+        field=state, source=S.IN_REVIEW, target=S.ASSESSED, permission=rules.as_permission(rules.can_manage_review)
+    )
     def complete_assessment(self) -> None:
         pass
 
-    @transition(field=state, source=S.ASSESSED, target=S.RECOMMENDED, permission=rules.as_permission(rules.can_manage_review))
+    @transition(
+        field=state, source=S.ASSESSED, target=S.RECOMMENDED, permission=rules.as_permission(rules.can_manage_review)
+    )
     def recommend(self, proposed_amount_nok: Decimal, text: str = "") -> None:
         self.proposed_amount_nok = proposed_amount_nok
         self.recommendation = text
 
-    @transition(field=state, source=S.ASSESSED, target=S.NOT_RECOMMENDED, permission=rules.as_permission(rules.can_manage_review))
+    @transition(
+        field=state,
+        source=S.ASSESSED,
+        target=S.NOT_RECOMMENDED,
+        permission=rules.as_permission(rules.can_manage_review),
+    )
     def not_recommend(self, text: str = "") -> None:
         self.proposed_amount_nok = None
         self.recommendation = text
 
-    @transition(field=state, source=AWAITING_DECISION, target=S.GRANTED, permission=rules.as_permission(rules.can_decide))
+    @transition(
+        field=state, source=AWAITING_DECISION, target=S.GRANTED, permission=rules.as_permission(rules.can_decide)
+    )
     def grant(self, amount: Decimal) -> None:
         self.granted_amount_nok = amount
         self.decided_at = timezone.now()
 
-    @transition(field=state, source=AWAITING_DECISION, target=S.REJECTED, permission=rules.as_permission(rules.can_decide))
+    @transition(
+        field=state, source=AWAITING_DECISION, target=S.REJECTED, permission=rules.as_permission(rules.can_decide)
+    )
     def reject(self) -> None:
         self.decided_at = timezone.now()
 
@@ -250,6 +286,9 @@ class ApplicationIndicator(models.Model):
             models.UniqueConstraint(fields=["application", "indicator"], name="application_indicator_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.indicator_id}: {self.baseline_value} → {self.target_value}"
+
 
 class PlannedMilestone(models.Model):
     """A milestone in the application's plan; becomes a project milestone when granted."""
@@ -260,3 +299,6 @@ class PlannedMilestone(models.Model):
 
     class Meta:
         ordering = ["application", "due_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.due_date}: {self.title}"

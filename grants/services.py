@@ -99,8 +99,10 @@ def update_call(call: Call, *, by: Any, data: dict[str, Any], criteria: list[dic
     with transaction.atomic():
         locked = Call.objects.select_for_update().get(pk=call.pk)
         if criteria is not None and locked.state != CallState.DRAFT:
-            raise ActionRefused(_("Criteria can only be changed while the call is a draft."), {"criteria": [
-                _("Criteria can only be changed while the call is a draft.")]})
+            raise ActionRefused(
+                _("Criteria can only be changed while the call is a draft."),
+                {"criteria": [_("Criteria can only be changed while the call is a draft.")]},
+            )
         for key, value in data.items():
             setattr(locked, key, value)
         locked.save()
@@ -130,15 +132,12 @@ def decide_call(call: Call, *, by: Any, comment: str = "") -> Call:
     return fire(call, "decide", by=by, comment=comment, check=check)
 
 
-
 # ---------------------------------------------------------------- applications
 
 SIMPLE_FIELDS = ("title", "summary", "aims", "requested_amount_nok", "start_date", "end_date")
 
 
-def validate_application(
-    data: dict[str, Any], *, registry: Registry, call: Call
-) -> dict[str, list[str]]:
+def validate_application(data: dict[str, Any], *, registry: Registry, call: Call) -> dict[str, list[str]]:
     """Field-level problems with what was entered (for drafts and submissions alike)."""
     errors: dict[str, list[str]] = {}
     if "title" in data and not str(data.get("title") or "").strip():
@@ -182,11 +181,11 @@ def validate_application(
 
 def completeness_errors(application: Application) -> dict[str, list[str]]:
     """What must be filled in before an application can be submitted."""
-    required = _("This field is required before you submit.")
     errors: dict[str, list[str]] = {}
     for name in ("summary", "aims", "requested_amount_nok", "start_date", "end_date"):
         if getattr(application, name) in (None, ""):
-            errors[name] = [required]
+            label = str(Application._meta.get_field(name).verbose_name)
+            errors[name] = [_("%(field)s is required before you submit.") % {"field": label[:1].upper() + label[1:]}]
     lines = list(application.budget_lines.all())
     if not lines:
         errors["budget_lines"] = [_("Add at least one budget line.")]
@@ -287,9 +286,7 @@ def keep_unsaved_input(application: Application, *, by: Any, raw: dict[str, Any]
     """Autosave of input that does not validate yet: kept verbatim so the user loses nothing."""
     if not rules.can_edit_application(by, application):
         raise NotPermitted()
-    Application.objects.filter(pk=application.pk, state__in=EDITABLE).update(
-        draft_data=raw, updated_at=timezone.now()
-    )
+    Application.objects.filter(pk=application.pk, state__in=EDITABLE).update(draft_data=raw, updated_at=timezone.now())
 
 
 def _check_submittable(application: Application) -> None:
@@ -318,13 +315,20 @@ def submit_application(application: Application, *, by: Any, comment: str = "") 
         _check_deadline(locked)
         _check_submittable(locked)
 
-    return fire(application, "submit", by=by, comment=comment, check=check,
-                on_commit=[after_commit("application_submitted")])
+    return fire(
+        application, "submit", by=by, comment=comment, check=check, on_commit=[after_commit("application_submitted")]
+    )
 
 
 def resubmit_application(application: Application, *, by: Any, comment: str = "") -> Application:
-    return fire(application, "resubmit", by=by, comment=comment, check=_check_submittable,
-                on_commit=[after_commit("application_submitted")])
+    return fire(
+        application,
+        "resubmit",
+        by=by,
+        comment=comment,
+        check=_check_submittable,
+        on_commit=[after_commit("application_submitted")],
+    )
 
 
 def withdraw_application(application: Application, *, by: Any, comment: str = "") -> Application:
@@ -340,15 +344,25 @@ def _require_comment(comment: str, what: str) -> Any:
 
 
 def request_changes(application: Application, *, by: Any, comment: str = "") -> Application:
-    return fire(application, "request_changes", by=by, comment=comment,
-                check=_require_comment(comment, _("Say what the applicant must change.")),
-                on_commit=[after_commit("changes_requested")])
+    return fire(
+        application,
+        "request_changes",
+        by=by,
+        comment=comment,
+        check=_require_comment(comment, _("Say what the applicant must change.")),
+        on_commit=[after_commit("changes_requested")],
+    )
 
 
 def mark_ineligible(application: Application, *, by: Any, comment: str = "") -> Application:
-    return fire(application, "mark_ineligible", by=by, comment=comment,
-                check=_require_comment(comment, _("Give the reason the application is ineligible.")),
-                on_commit=[after_commit("application_ineligible")])
+    return fire(
+        application,
+        "mark_ineligible",
+        by=by,
+        comment=comment,
+        check=_require_comment(comment, _("Give the reason the application is ineligible.")),
+        on_commit=[after_commit("application_ineligible")],
+    )
 
 
 def send_to_review(application: Application, *, by: Any, comment: str = "") -> Application:
@@ -363,7 +377,9 @@ def complete_assessment(application: Application, *, by: Any, comment: str = "")
     return fire(application, "complete_assessment", by=by, comment=comment, check=check)
 
 
-def recommend(application: Application, *, by: Any, proposed_amount_nok: Decimal | None, comment: str = "") -> Application:
+def recommend(
+    application: Application, *, by: Any, proposed_amount_nok: Decimal | None, comment: str = ""
+) -> Application:
     def check(locked: Application) -> None:
         msg = None
         if proposed_amount_nok is None:
@@ -372,18 +388,31 @@ def recommend(application: Application, *, by: Any, proposed_amount_nok: Decimal
             msg = _("The proposed amount must be more than 0 NOK.")
         elif locked.requested_amount_nok is not None and proposed_amount_nok > locked.requested_amount_nok:
             msg = _("The proposed amount cannot be more than the requested %(amount)s NOK.") % {
-                "amount": _nok(locked.requested_amount_nok)}
+                "amount": _nok(locked.requested_amount_nok)
+            }
         if msg:
             raise ActionRefused(msg, {"proposed_amount_nok": [msg]})
 
-    return fire(application, "recommend", by=by, comment=comment, check=check,
-                kwargs={"proposed_amount_nok": proposed_amount_nok, "text": comment},
-                data={"proposed_amount_nok": str(proposed_amount_nok)})
+    return fire(
+        application,
+        "recommend",
+        by=by,
+        comment=comment,
+        check=check,
+        kwargs={"proposed_amount_nok": proposed_amount_nok, "text": comment},
+        data={"proposed_amount_nok": str(proposed_amount_nok)},
+    )
 
 
 def not_recommend(application: Application, *, by: Any, comment: str = "") -> Application:
-    return fire(application, "not_recommend", by=by, comment=comment, kwargs={"text": comment},
-                check=_require_comment(comment, _("Give the expert group's reason.")))
+    return fire(
+        application,
+        "not_recommend",
+        by=by,
+        comment=comment,
+        kwargs={"text": comment},
+        check=_require_comment(comment, _("Give the expert group's reason.")),
+    )
 
 
 def grant(application: Application, *, by: Any, granted_amount_nok: Decimal | None, comment: str = "") -> Application:
@@ -398,17 +427,27 @@ def grant(application: Application, *, by: Any, granted_amount_nok: Decimal | No
             msg = _("The granted amount must be more than 0 NOK.")
         elif locked.requested_amount_nok is not None and granted_amount_nok > locked.requested_amount_nok:
             msg = _("The granted amount cannot be more than the requested %(amount)s NOK.") % {
-                "amount": _nok(locked.requested_amount_nok)}
+                "amount": _nok(locked.requested_amount_nok)
+            }
         elif cap is not None and granted_amount_nok > cap and not comment.strip():
             msg = _("%(amount)s NOK is above the call's cap of %(cap)s NOK; give the reason in the comment.") % {
-                "amount": _nok(granted_amount_nok), "cap": _nok(cap)}
+                "amount": _nok(granted_amount_nok),
+                "cap": _nok(cap),
+            }
         if msg:
             raise ActionRefused(msg, {"granted_amount_nok": [msg]})
 
-    return fire(application, "grant", by=by, comment=comment, check=check,
-                kwargs={"amount": granted_amount_nok}, data={"granted_amount_nok": str(granted_amount_nok)},
-                after=lambda locked: create_project_for(locked, by=by),
-                on_commit=[after_commit("application_decided")])
+    return fire(
+        application,
+        "grant",
+        by=by,
+        comment=comment,
+        check=check,
+        kwargs={"amount": granted_amount_nok},
+        data={"granted_amount_nok": str(granted_amount_nok)},
+        after=lambda locked: create_project_for(locked, by=by),
+        on_commit=[after_commit("application_decided")],
+    )
 
 
 def reject(application: Application, *, by: Any, comment: str = "") -> Application:

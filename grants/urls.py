@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "grants"
-urlpatterns: list = []
+urlpatterns = [
+    path("calls/", views.call_list, name="call_list"),
+    path("calls/new/", views.call_create, name="call_create"),
+    path("calls/<int:pk>/", views.call_detail, name="call_detail"),
+    path("calls/<int:pk>/edit/", views.call_edit, name="call_edit"),
+    path("calls/<int:pk>/transition/", views.call_transition, name="call_transition"),
+    path("calls/<int:call_pk>/apply/", views.application_new, name="application_new"),
+    path("applications/", views.application_list, name="application_list"),
+    path("applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("applications/<int:pk>/edit/", views.application_edit, name="application_edit"),
+    path("applications/<int:pk>/autosave/", views.application_autosave, name="application_autosave"),
+    path("applications/<int:pk>/transition/", views.application_transition, name="application_transition"),
+]

@@ -36,19 +36,27 @@ class Project(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @transition(field=state, source=P.AGREEMENT_PENDING, target=P.ACTIVE, permission=as_permission(rules.can_run_project))
+    @transition(
+        field=state, source=P.AGREEMENT_PENDING, target=P.ACTIVE, permission=as_permission(rules.can_run_project)
+    )
     def accept_agreement(self) -> None:
         self.agreement_accepted_at = timezone.now()
 
-    @transition(field=state, source=P.ACTIVE, target=P.FINAL_REPORT_SUBMITTED, permission=as_permission(rules.can_run_project))
+    @transition(
+        field=state, source=P.ACTIVE, target=P.FINAL_REPORT_SUBMITTED, permission=as_permission(rules.can_run_project)
+    )
     def submit_final_report(self) -> None:
         pass
 
-    @transition(field=state, source=P.FINAL_REPORT_SUBMITTED, target=P.CLOSED, permission=as_permission(rules.can_follow_up))
+    @transition(
+        field=state, source=P.FINAL_REPORT_SUBMITTED, target=P.CLOSED, permission=as_permission(rules.can_follow_up)
+    )
     def approve_final_report(self) -> None:
         self.closed_at = timezone.now()
 
-    @transition(field=state, source=P.FINAL_REPORT_SUBMITTED, target=P.ACTIVE, permission=as_permission(rules.can_follow_up))
+    @transition(
+        field=state, source=P.FINAL_REPORT_SUBMITTED, target=P.ACTIVE, permission=as_permission(rules.can_follow_up)
+    )
     def return_final_report(self) -> None:
         pass
 
@@ -71,7 +79,12 @@ class Milestone(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @transition(field=state, source=[M.PLANNED, M.REVISION_REQUESTED], target=M.REPORTED, permission=as_permission(rules.can_report_milestone))
+    @transition(
+        field=state,
+        source=[M.PLANNED, M.REVISION_REQUESTED],
+        target=M.REPORTED,
+        permission=as_permission(rules.can_report_milestone),
+    )
     def report(self, text: str) -> None:
         self.report_text = text
         self.reported_at = timezone.now()
@@ -80,7 +93,12 @@ class Milestone(FSMModelMixin, models.Model):
     def approve(self) -> None:
         pass
 
-    @transition(field=state, source=M.REPORTED, target=M.REVISION_REQUESTED, permission=as_permission(rules.can_review_milestone))
+    @transition(
+        field=state,
+        source=M.REPORTED,
+        target=M.REVISION_REQUESTED,
+        permission=as_permission(rules.can_review_milestone),
+    )
     def request_revision(self) -> None:
         pass
 
@@ -91,6 +109,9 @@ class FinalReport(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     submitted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Final report of {self.project_id}"
 
     def missing_sections(self, required: list[str]) -> list[str]:
         return [key for key in required if not str(self.sections.get(key, "")).strip()]

@@ -47,6 +47,9 @@ class RegistryYear(models.Model):
         ordering = ["registry", "year"]
         constraints = [models.UniqueConstraint(fields=["registry", "year"], name="registry_year_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.registry_id} {self.year}: {self.stage}"
+
 
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
@@ -118,6 +121,9 @@ class IndicatorValue(models.Model):
             models.UniqueConstraint(fields=["indicator", "organisation", "year"], name="indicator_value_unique")
         ]
         indexes = [models.Index(fields=["indicator", "year"])]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.organisation_id} {self.year}"
 
 
 __all__ = ["Direction", "Level", "Region", "UnitLevel"]

@@ -50,6 +50,9 @@ class Assignment(models.Model):
         ordering = ["application", "assigned_at"]
         constraints = [models.UniqueConstraint(fields=["application", "reviewer"], name="assignment_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.reviewer_id} reviews {self.application_id}"
+
 
 class Conflict(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="conflicts")
@@ -58,11 +61,16 @@ class Conflict(models.Model):
     reason = models.TextField(_("reason"))
     declared_at = models.DateTimeField(auto_now_add=True)
     waived_at = models.DateTimeField(null=True, blank=True)
-    waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     waiver_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["application", "reviewer"], name="conflict_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id} conflicted on {self.application_id}"
 
 
 class Review(FSMModelMixin, models.Model):
@@ -76,6 +84,9 @@ class Review(FSMModelMixin, models.Model):
     class Meta:
         ordering = ["application", "submitted_at", "id"]
         constraints = [models.UniqueConstraint(fields=["application", "reviewer"], name="review_unique")]
+
+    def __str__(self) -> str:
+        return f"Review of {self.application_id} by {self.reviewer_id}"
 
     @transition(field=state, source=ReviewState.DRAFT, target=ReviewState.SUBMITTED, permission=_can_submit)
     def submit(self) -> None:
@@ -102,3 +113,6 @@ class Score(models.Model):
             models.UniqueConstraint(fields=["review", "criterion"], name="score_unique"),
             models.CheckConstraint(condition=models.Q(value__gte=SCORE_MIN, value__lte=SCORE_MAX), name="score_1_to_7"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id}={self.value}"

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reviews"
-urlpatterns: list = []
+urlpatterns = [
+    path("applications/<int:pk>/assign/", views.assign, name="assign"),
+    path("applications/<int:pk>/conflict/", views.declare_conflict, name="declare_conflict"),
+    path("applications/<int:pk>/review/", views.save_review, name="save_review"),
+    path("calls/<int:pk>/ranking/", views.ranking, name="ranking"),
+]

@@ -1,0 +1,81 @@
+"""Human labels for actions and states in the timeline and on buttons."""
+
+from django.utils.translation import gettext_lazy as _
+
+from grants.enums import ApplicationState, CallState
+from projects.enums import MilestoneState, ProjectState
+
+ACTION_LABELS = {
+    "create": _("Created"),
+    "update": _("Updated"),
+    "import": _("Imported from earlier records"),
+    "open": _("Open the call"),
+    "close": _("Close the call"),
+    "decide": _("Mark as decided"),
+    "submit": _("Submit"),
+    "withdraw": _("Withdraw"),
+    "request_changes": _("Request changes"),
+    "resubmit": _("Resubmit"),
+    "mark_ineligible": _("Mark as ineligible"),
+    "send_to_review": _("Send to expert review"),
+    "complete_assessment": _("Complete the assessment"),
+    "recommend": _("Recommend"),
+    "not_recommend": _("Do not recommend"),
+    "grant": _("Grant"),
+    "reject": _("Reject"),
+    "accept_agreement": _("Accept the agreement"),
+    "submit_final_report": _("Submit the final report"),
+    "approve_final_report": _("Approve the final report"),
+    "return_final_report": _("Return the final report for revision"),
+    "terminate": _("Terminate the project"),
+    "report": _("Report progress"),
+    "approve": _("Approve"),
+    "request_revision": _("Request revision"),
+    "declare": _("Conflict of interest declared"),
+    "waive": _("Conflict of interest waived"),
+    "become_due": _("Payment due"),
+    "pay": _("Paid"),
+    "cancel": _("Cancelled"),
+}
+# Audit codes whose last part is not the transition name.
+CODE_LABELS = {
+    "reviews.assignment.create": _("Reviewer assigned"),
+    "reviews.conflict.declare": _("Conflict of interest declared"),
+    "projects.project.create": _("Project created"),
+}
+STATE_LABELS = {
+    **dict(CallState.choices),
+    **dict(ApplicationState.choices),
+    **dict(ProjectState.choices),
+    **dict(MilestoneState.choices),
+}
+# Actions that need a reason (the service refuses without one).
+COMMENT_REQUIRED = {
+    "request_changes",
+    "mark_ineligible",
+    "not_recommend",
+    "return_final_report",
+    "terminate",
+    "request_revision",
+}
+DANGEROUS = {"withdraw", "mark_ineligible", "reject", "terminate", "not_recommend"}
+
+
+def action_label(code: str) -> str:
+    return str(CODE_LABELS.get(code) or ACTION_LABELS.get(code.rsplit(".", 1)[-1], code))
+
+
+def timeline(entries) -> list[dict]:
+    return [
+        {
+            "at": e.at,
+            "actor": e.actor,
+            "label": action_label(e.action),
+            "source": e.source,
+            "target": e.target,
+            "source_label": STATE_LABELS.get(e.source, e.source),
+            "target_label": STATE_LABELS.get(e.target, e.target),
+            "comment": e.comment,
+        }
+        for e in entries
+    ]

@@ -1,0 +1,155 @@
+"""Forms own all user input and return real types; services own the business rules."""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from registries.models import Indicator, Registry
+
+from .enums import BudgetCategory
+from .models import Application, Call, Scheme
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "localize": True}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class CallForm(forms.ModelForm):
+    class Meta:
+        model = Call
+        fields = ["scheme", "title", "description", "year", "budget_nok", "max_amount_nok", "opens_at", "closes_at"]
+        widgets = {
+            "opens_at": DateTimeInput(),
+            "closes_at": DateTimeInput(),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {"max_amount_nok": _("Leave empty for no cap.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scheme"].queryset = Scheme.objects.filter(is_active=True)
+        for name in ("budget_nok", "max_amount_nok"):
+            self.fields[name].localize = True
+            self.fields[name].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
+            self.add_error("closes_at", _("The deadline must be after the opening time."))
+        cap, budget = data.get("max_amount_nok"), data.get("budget_nok")
+        if cap is not None and budget is not None and cap > budget:
+            self.add_error("max_amount_nok", _("The cap per application cannot be larger than the budget."))
+        return data
+
+
+class CriterionForm(forms.Form):
+    id = forms.SlugField(label=_("Code"), required=False, max_length=50)
+    name = forms.CharField(label=_("Criterion"), max_length=200)
+    weight = forms.DecimalField(
+        label=_("Weight"), min_value=Decimal("0.01"), max_digits=5, decimal_places=2, localize=True
+    )
+
+
+CriterionFormSet = forms.formset_factory(CriterionForm, extra=0, can_delete=True, min_num=1, validate_min=True)
+
+
+class NewApplicationForm(forms.Form):
+    registry = forms.ModelChoiceField(queryset=Registry.objects.none(), label=_("Registry"))
+    title = forms.CharField(label=_("Title"), max_length=250)
+
+    def __init__(self, *args: Any, registries: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["registry"].queryset = registries
+        if registries.count() == 1:
+            self.fields["registry"].initial = registries.first()
+
+
+class ApplicationForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = ["title", "summary", "aims", "requested_amount_nok", "start_date", "end_date"]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 5}),
+            "aims": forms.Textarea(attrs={"rows": 5}),
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["requested_amount_nok"].localize = True
+        self.fields["requested_amount_nok"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def clean_requested_amount_nok(self) -> Decimal | None:
+        value = self.cleaned_data.get("requested_amount_nok")
+        if value is not None and value <= 0:
+            raise forms.ValidationError(_("The requested amount must be more than 0 NOK."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", _("The end date must be on or after the start date."))
+        return data
+
+
+class BudgetLineForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=BudgetCategory.choices)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    amount_nok = forms.DecimalField(label=_("Amount (NOK)"), min_value=0, **MONEY)
+    description = forms.CharField(label=_("Description"), required=False, max_length=200)
+
+
+class IndicatorRowForm(forms.Form):
+    indicator = forms.ModelChoiceField(label=_("Indicator"), queryset=Indicator.objects.none())
+    baseline_value = forms.DecimalField(
+        label=_("Baseline value"), required=False, max_digits=12, decimal_places=6, localize=True
+    )
+    baseline_year = forms.IntegerField(label=_("Baseline year"), required=False, min_value=2000, max_value=2100)
+    target_value = forms.DecimalField(
+        label=_("Target value"), required=False, max_digits=12, decimal_places=6, localize=True
+    )
+    target_date = forms.DateField(label=_("Target date"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, indicators: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if indicators is not None:
+            self.fields["indicator"].queryset = indicators
+
+
+class MilestoneRowForm(forms.Form):
+    title = forms.CharField(label=_("Milestone"), max_length=200)
+    due_date = forms.DateField(label=_("Due date"), widget=DateInput())
+
+
+BudgetFormSet = forms.formset_factory(BudgetLineForm, extra=0, can_delete=True)
+IndicatorFormSet = forms.formset_factory(IndicatorRowForm, extra=0, can_delete=True)
+MilestoneFormSet = forms.formset_factory(MilestoneRowForm, extra=0, can_delete=True)
+
+
+def rows(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+    """The cleaned, non-empty, non-deleted rows of a valid formset."""
+    return [
+        {k: v for k, v in f.cleaned_data.items() if k != "DELETE"}
+        for f in formset.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]
+
+
+class TransitionForm(forms.Form):
+    comment = forms.CharField(required=False, widget=forms.Textarea)
+    amount = forms.DecimalField(required=False, min_value=Decimal("0.01"), **MONEY)

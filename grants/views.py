@@ -1,0 +1,430 @@
+"""HTML views for calls and applications. Thin: load through an access helper, validate, call one service."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms as dj_forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.rules import registry_ids
+from audit.services import history
+from core.access import visible_application, visible_call
+from core.exceptions import ActionRefused, DomainError
+from core.labels import timeline
+from core.views_helpers import action_forms, report_error
+from core.workflow import available_transitions
+from registries.models import Indicator, Registry
+from reviews import rules as review_rules
+
+from . import rules, services
+from .enums import ApplicationState
+from .forms import (
+    ApplicationForm,
+    BudgetFormSet,
+    CallForm,
+    CriterionFormSet,
+    IndicatorFormSet,
+    MilestoneFormSet,
+    NewApplicationForm,
+    rows,
+)
+from .models import Application, Call
+from .selectors import applications_visible_to, calls_visible_to
+
+PAGE_SIZE = 50
+
+# ---------------------------------------------------------------- calls
+
+
+@login_required
+def call_list(request: HttpRequest) -> HttpResponse:
+    calls = (
+        calls_visible_to(request.user)
+        .select_related("scheme")
+        .annotate(n_applications=Count("applications", filter=~Q(applications__state=ApplicationState.DRAFT)))
+        .order_by("-year", "-closes_at", "pk")
+    )
+    page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "grants/call_list.html", {"page": page, "can_create": rules.can_manage_calls(request.user)})
+
+
+def _criteria_from(formset: dj_forms.BaseFormSet) -> list[dict[str, Any]]:
+    return [{"id": r.get("id") or "", "name": r["name"], "weight": r["weight"]} for r in rows(formset)]
+
+
+def _apply_errors(form: dj_forms.Form, exc: ActionRefused) -> None:
+    for field, msgs in exc.errors.items():
+        target = field if field in form.fields else None
+        for m in msgs:
+            form.add_error(target, m)
+    if not exc.errors:
+        form.add_error(None, exc.message)
+
+
+@login_required
+def call_create(request: HttpRequest) -> HttpResponse:
+    if not rules.can_manage_calls(request.user):
+        raise PermissionDenied
+    form = CallForm(request.POST or None, initial={"year": timezone.now().year})
+    formset = CriterionFormSet(request.POST or None, prefix="criteria")
+    use_defaults = request.method == "POST" and request.POST.get("criteria_source", "scheme") == "scheme"
+    if request.method == "POST" and form.is_valid() and (use_defaults or formset.is_valid()):
+        try:
+            call = services.create_call(
+                by=request.user, data=form.cleaned_data, criteria=None if use_defaults else _criteria_from(formset)
+            )
+        except ActionRefused as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The call was created as a draft. Open it when it is ready."))
+            return redirect("grants:call_detail", call.pk)
+    return render(request, "grants/call_form.html", {"form": form, "formset": formset, "creating": True})
+
+
+@login_required
+def call_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    call = visible_call(request.user, pk)
+    if not rules.can_manage_calls(request.user, call):
+        raise PermissionDenied
+    form = CallForm(request.POST or None, instance=call)
+    initial = [{"id": c.code, "name": c.name, "weight": c.weight} for c in call.criteria.all()]
+    formset = CriterionFormSet(request.POST or None, prefix="criteria", initial=initial)
+    editable_criteria = call.state == "draft"
+    if request.method == "POST" and form.is_valid() and (not editable_criteria or formset.is_valid()):
+        data = dict(form.cleaned_data)
+        try:
+            services.update_call(
+                call, by=request.user, data=data, criteria=_criteria_from(formset) if editable_criteria else None
+            )
+        except ActionRefused as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The call was saved."))
+            return redirect("grants:call_detail", call.pk)
+    return render(
+        request,
+        "grants/call_form.html",
+        {"form": form, "formset": formset, "call": call, "editable_criteria": editable_criteria},
+    )
+
+
+@login_required
+def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    call = visible_call(request.user, pk)
+    applications = (
+        applications_visible_to(request.user, call.applications.all())
+        .select_related("registry")
+        .order_by("registry__name", "title")
+    )
+    my_registries = Registry.objects.filter(pk__in=registry_ids(request.user))
+    ctx = {
+        "call": call,
+        "criteria": call.criteria.all(),
+        "applications": applications,
+        "can_apply": call.is_accepting() and my_registries.exists(),
+        "can_edit": rules.can_manage_calls(request.user, call),
+        "can_see_ranking": review_rules.can_see_ranking(request.user, call),
+        "actions": action_forms(
+            available_transitions(call, request.user), reverse("grants:call_transition", args=[call.pk])
+        ),
+        "entries": timeline(history(call)),
+    }
+    return render(request, "grants/call_detail.html", ctx)
+
+
+@login_required
+@require_POST
+def call_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    call = visible_call(request.user, pk)
+    name = request.POST.get("action", "")
+    service = services.CALL_ACTIONS.get(name)
+    if service is None:
+        messages.error(request, _("Unknown action."))
+        return redirect("grants:call_detail", call.pk)
+    try:
+        service(call, by=request.user, comment=request.POST.get("comment", ""))
+    except DomainError as exc:
+        report_error(request, exc)
+    else:
+        messages.success(request, _("Done: %(action)s.") % {"action": _action_label(name)})
+    return redirect("grants:call_detail", call.pk)
+
+
+def _action_label(name: str) -> str:
+    from core.labels import action_label
+
+    return action_label(name)
+
+
+# ---------------------------------------------------------------- applications
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    qs = applications_visible_to(request.user).select_related("call", "call__scheme", "registry")
+    state = request.GET.get("state", "")
+    call_id = request.GET.get("call", "")
+    if state in ApplicationState.values:
+        qs = qs.filter(state=state)
+    if call_id.isdigit():
+        qs = qs.filter(call_id=int(call_id))
+    page = Paginator(qs.order_by("-call__year", "call__title", "registry__name", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    ctx = {
+        "page": page,
+        "states": ApplicationState.choices,
+        "state": state,
+        "calls": calls_visible_to(request.user).only("pk", "title"),
+        "call_id": call_id,
+    }
+    return render(request, "grants/application_list.html", ctx)
+
+
+@login_required
+def application_new(request: HttpRequest, call_pk: int) -> HttpResponse:
+    call = visible_call(request.user, call_pk)
+    registries = Registry.objects.filter(pk__in=registry_ids(request.user))
+    if not registries.exists():
+        raise PermissionDenied
+    form = NewApplicationForm(request.POST or None, registries=registries)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.create_application(
+                by=request.user,
+                call=call,
+                registry=form.cleaned_data["registry"],
+                data={"title": form.cleaned_data["title"]},
+            )
+        except ActionRefused as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Your draft is saved. It saves itself as you type."))
+            return redirect("grants:application_edit", application.pk)
+    return render(request, "grants/application_new.html", {"form": form, "call": call})
+
+
+def _forms_for(application: Application, data: Any) -> dict[str, Any]:
+    indicators = Indicator.objects.filter(registry_id=application.registry_id)
+    if data is None:
+        initial_budget = [
+            {"category": b.category, "year": b.year, "amount_nok": b.amount_nok, "description": b.description}
+            for b in application.budget_lines.all()
+        ]
+        initial_ind = [
+            {
+                "indicator": i.indicator_id,
+                "baseline_value": i.baseline_value,
+                "baseline_year": i.baseline_year,
+                "target_value": i.target_value,
+                "target_date": i.target_date,
+            }
+            for i in application.indicators.all()
+        ]
+        initial_ms = [{"title": m.title, "due_date": m.due_date} for m in application.planned_milestones.all()]
+    else:
+        initial_budget = initial_ind = initial_ms = None
+    return {
+        "form": ApplicationForm(data, instance=application),
+        "budget": BudgetFormSet(data, prefix="budget", initial=initial_budget),
+        "indicators": IndicatorFormSet(
+            data, prefix="indicators", initial=initial_ind, form_kwargs={"indicators": indicators}
+        ),
+        "milestones": MilestoneFormSet(data, prefix="milestones", initial=initial_ms),
+    }
+
+
+def _all_valid(forms: dict[str, Any]) -> bool:
+    return all([f.is_valid() for f in forms.values()])  # noqa: C419 - validate every form, not just the first
+
+
+def _data_from(forms: dict[str, Any]) -> dict[str, Any]:
+    data = dict(forms["form"].cleaned_data)
+    data["budget_lines"] = rows(forms["budget"])
+    data["indicators"] = rows(forms["indicators"])
+    data["milestones"] = rows(forms["milestones"])
+    return data
+
+
+def _raw(request: HttpRequest) -> dict[str, list[str]]:
+    return {k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"}
+
+
+def _bind_raw(raw: dict[str, list[str]]) -> Any:
+    from django.http import QueryDict
+
+    qd = QueryDict(mutable=True)
+    for key, values in raw.items():
+        qd.setlist(key, values)
+    return qd
+
+
+def _save(request: HttpRequest, application: Application) -> tuple[dict[str, Any], bool]:
+    """Validate and save; on any problem keep the raw input so nothing typed is lost."""
+    forms = _forms_for(application, request.POST)
+    if _all_valid(forms):
+        try:
+            services.update_application(application, by=request.user, data=_data_from(forms))
+            return forms, True
+        except ActionRefused as exc:
+            _apply_service_errors(forms, exc)
+    services.keep_unsaved_input(application, by=request.user, raw=_raw(request))
+    return forms, False
+
+
+def _apply_service_errors(forms: dict[str, Any], exc: ActionRefused) -> None:
+    prefixes = {"budget_lines": "budget", "indicators": "indicators", "milestones": "milestones"}
+    for key, msgs in exc.errors.items():
+        parts = key.split(".")
+        if parts[0] in prefixes and len(parts) == 3 and parts[1].isdigit():
+            formset = forms[prefixes[parts[0]]]
+            index = int(parts[1])
+            live = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            target = live[index] if index < len(live) else None
+            for m in msgs:
+                if target is not None and parts[2] in target.fields:
+                    target.add_error(parts[2], m)
+                else:
+                    forms["form"].add_error(None, m)
+        else:
+            for m in msgs:
+                forms["form"].add_error(key if key in forms["form"].fields else None, m)
+
+
+@login_required
+def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    application = visible_application(request.user, pk)
+    if not rules.can_edit_application(request.user, application):
+        raise PermissionDenied
+    if request.method == "POST":
+        forms, saved = _save(request, application)
+        if saved:
+            messages.success(request, _("Saved."))
+            if request.POST.get("then") == "submit":
+                return redirect(reverse("grants:application_detail", args=[pk]) + "#actions")
+            return redirect("grants:application_edit", pk)
+        messages.warning(request, _("Your input is kept as a draft, but some fields need attention (marked below)."))
+    else:
+        data = _bind_raw(application.draft_data) if application.draft_data else None
+        forms = _forms_for(application, data)
+        if data is not None:
+            _all_valid(forms)
+    return render(
+        request,
+        "grants/application_edit.html",
+        {"application": application, **forms, "completeness": services.completeness_errors(application)},
+    )
+
+
+@login_required
+@require_POST
+def application_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+    application = visible_application(request.user, pk)
+    if not rules.can_edit_application(request.user, application):
+        raise PermissionDenied
+    _forms, saved = _save(request, application)
+    return render(request, "grants/_autosave_status.html", {"saved": saved, "at": timezone.localtime()})
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = visible_application(request.user, pk)
+    return render(request, "grants/application_detail.html", _detail_context(request, application))
+
+
+def _detail_context(
+    request: HttpRequest, application: Application, errors: dict | None = None, values: dict | None = None
+) -> dict[str, Any]:
+    user = request.user
+    names = available_transitions(application, user)
+    amounts = {
+        "recommend": application.requested_amount_nok,
+        "grant": application.proposed_amount_nok or application.requested_amount_nok,
+    }
+    from reviews.views import review_context
+
+    return {
+        "application": application,
+        "budget_lines": application.budget_lines.all(),
+        "indicators": application.indicators.select_related("indicator"),
+        "milestones": application.planned_milestones.all(),
+        "can_edit": rules.can_edit_application(user, application),
+        "is_applicant": rules.is_applicant_of(user, application),
+        "actions": action_forms(
+            names, reverse("grants:application_transition", args=[application.pk]), errors, values, amounts
+        ),
+        "completeness": services.completeness_errors(application)
+        if application.state in ("draft", "changes_requested")
+        else {},
+        "entries": timeline(history(application)),
+        "project": getattr(application, "project", None) if application.state == "granted" else None,
+        **review_context(request, application),
+    }
+
+
+@login_required
+@require_POST
+def application_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    application = visible_application(request.user, pk)
+    name = request.POST.get("action", "")
+    service = services.APPLICATION_ACTIONS.get(name)
+    if service is None:
+        messages.error(request, _("Unknown action."))
+        return redirect("grants:application_detail", pk)
+    comment = request.POST.get("comment", "")
+    kwargs: dict[str, Any] = {"comment": comment}
+    field_errors: dict[str, list[str]] = {}
+    if name in ("recommend", "grant"):
+        field = "proposed_amount_nok" if name == "recommend" else "granted_amount_nok"
+        raw = request.POST.get(field, "").replace(" ", "").replace("\xa0", "").replace(",", ".")
+        try:
+            kwargs[field] = Decimal(raw) if raw else None
+        except InvalidOperation:
+            field_errors["amount"] = [_("Enter an amount in NOK, e.g. 85000 or 85000.50.")]
+    if not field_errors:
+        try:
+            service(application, by=request.user, **kwargs)
+        except ActionRefused as exc:
+            for key, msgs in exc.errors.items():
+                if key == "comment":
+                    field_errors.setdefault("comment", []).extend(msgs)
+                elif key.endswith("amount_nok"):
+                    field_errors.setdefault("amount", []).extend(msgs)
+            if not field_errors:
+                report_error(request, exc)
+                field_errors["comment"] = []
+        except DomainError as exc:
+            report_error(request, exc)
+            return redirect("grants:application_detail", pk)
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": _action_label(name)})
+            if not _still_visible(request, pk):
+                return redirect("grants:application_list")
+            application = visible_application(request.user, pk)
+            if name == "grant" and hasattr(application, "project"):
+                return redirect("projects:project_detail", application.project.pk)
+            return redirect("grants:application_detail", pk)
+    values = {
+        "action": name,
+        "comment": comment,
+        "amount": request.POST.get("proposed_amount_nok") or request.POST.get("granted_amount_nok"),
+    }
+    ctx = _detail_context(request, application, errors={name: field_errors}, values=values)
+    return render(request, "grants/application_detail.html", ctx, status=400)
+
+
+def _still_visible(request: HttpRequest, pk: int) -> bool:
+    return applications_visible_to(request.user).filter(pk=pk).exists()
+
+
+__all__ = ["Call", "HttpResponseRedirect"]

@@ -1,0 +1,167 @@
+"""Project follow-up on the web: agreement, milestone reports, final report."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit.services import history
+from core.access import visible_milestone, visible_project
+from core.exceptions import ActionRefused, DomainError
+from core.labels import action_label, timeline
+from core.views_helpers import action_forms, report_error
+from core.workflow import available_transitions
+
+from . import rules, services
+from .enums import ProjectState
+from .models import FinalReport
+from .selectors import projects_visible_to
+
+PAGE_SIZE = 50
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    qs = projects_visible_to(request.user).select_related("registry", "application__call__scheme")
+    state = request.GET.get("state", "")
+    if state in ProjectState.values:
+        qs = qs.filter(state=state)
+    page = Paginator(qs.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "projects/project_list.html", {"page": page, "states": ProjectState.choices, "state": state})
+
+
+def _sections(project: Any, report: FinalReport) -> list[dict[str, Any]]:
+    english = (get_language() or "nb").startswith("en")
+    return [
+        {
+            "key": s["key"],
+            "title": (s.get("title_en") if english else None) or s["title"],
+            "text": report.sections.get(s["key"], ""),
+        }
+        for s in project.application.call.scheme.final_report_sections
+    ]
+
+
+@login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = visible_project(request.user, pk)
+    report, _created = FinalReport.objects.get_or_create(project=project)
+    milestones = list(project.milestones.all())
+    for m in milestones:
+        m.actions = action_forms(
+            available_transitions(m, request.user), reverse("projects:milestone_transition", args=[project.pk, m.pk])
+        )
+        m.can_report = rules.can_report_milestone(request.user, m) and m.state in ("planned", "revision_requested")
+    ctx = {
+        "project": project,
+        "milestones": milestones,
+        "payments": project.payments.all(),
+        "indicators": project.application.indicators.select_related("indicator"),
+        "report": report,
+        "sections": _sections(project, report),
+        "can_edit_report": rules.can_run_project(request.user, project) and project.state == ProjectState.ACTIVE,
+        "actions": action_forms(
+            available_transitions(project, request.user), reverse("projects:project_transition", args=[project.pk])
+        ),
+        "entries": timeline(history(project)),
+    }
+    return render(request, "projects/project_detail.html", ctx)
+
+
+@login_required
+@require_POST
+def project_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    project = visible_project(request.user, pk)
+    name = request.POST.get("action", "")
+    service = services.PROJECT_ACTIONS.get(name)
+    if service is None:
+        messages.error(request, _("Unknown action."))
+    else:
+        try:
+            service(project, by=request.user, comment=request.POST.get("comment", ""))
+        except DomainError as exc:
+            report_error(request, exc)
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": action_label(name)})
+    return redirect("projects:project_detail", pk)
+
+
+@login_required
+def final_report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = visible_project(request.user, pk)
+    if not rules.can_run_project(request.user, project):
+        raise PermissionDenied
+    report, _created = FinalReport.objects.get_or_create(project=project)
+    sections = _sections(project, report)
+    error = None
+    if request.method == "POST":
+        posted = {s["key"]: request.POST.get(f"section_{s['key']}", "") for s in sections}
+        try:
+            services.save_final_report(project, by=request.user, sections=posted)
+        except DomainError as exc:
+            error = exc
+            for s in sections:
+                s["text"] = posted[s["key"]]
+            if not isinstance(exc, ActionRefused):
+                report_error(request, exc)
+        else:
+            if request.POST.get("submit") == "1":
+                try:
+                    services.submit_final_report(project, by=request.user)
+                except DomainError as exc:
+                    report_error(request, exc)
+                    return redirect("projects:final_report_edit", pk)
+                messages.success(request, _("The final report is submitted."))
+                return redirect("projects:project_detail", pk)
+            messages.success(request, _("The final report is saved."))
+            return redirect("projects:final_report_edit", pk)
+    missing = set(report.missing_sections([s["key"] for s in sections])) if request.method == "GET" else set()
+    return render(
+        request,
+        "projects/final_report_form.html",
+        {"project": project, "sections": sections, "error": error, "missing": missing},
+    )
+
+
+class MilestoneReportForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+
+
+@login_required
+@require_POST
+def milestone_report(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
+    milestone = visible_milestone(request.user, pk, mid)
+    try:
+        services.report_milestone(milestone, by=request.user, text=request.POST.get("text", ""))
+    except DomainError as exc:
+        report_error(request, exc)
+    else:
+        messages.success(request, _("The progress report is submitted."))
+    return redirect("projects:project_detail", pk)
+
+
+@login_required
+@require_POST
+def milestone_transition(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
+    milestone = visible_milestone(request.user, pk, mid)
+    name = request.POST.get("action", "")
+    service = services.MILESTONE_ACTIONS.get(name)
+    if service is None:
+        messages.error(request, _("Unknown action."))
+    else:
+        try:
+            service(milestone, by=request.user, comment=request.POST.get("comment", ""))
+        except DomainError as exc:
+            report_error(request, exc)
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": action_label(name)})
+    return redirect("projects:project_detail", pk)
