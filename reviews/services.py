@@ -75,6 +75,8 @@ def _validate_scores(application: Application, scores: dict[str, Any]) -> dict[s
         if value is None or value == "":
             continue
         try:
+            if isinstance(value, bool):  # JSON true would otherwise count as the score 1
+                raise TypeError
             number = int(value)
             if str(number) != str(value).strip() and not isinstance(value, int):
                 raise ValueError
