@@ -1,5 +1,70 @@
-"""HTTP API v1 (django-ninja). Routers live in each app's api.py and are mounted here."""
+"""HTTP API v1 (django-ninja). Routers live in each app's api.py and are mounted here.
 
+Every route needs `Authorization: Bearer <token>` and answers errors as application/problem+json (core.api), including
+405 for a wrong method and 404 for a path that does not exist. The OpenAPI document is /api/v1/openapi.json.
+"""
+
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import URLPattern, URLResolver, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Registry Grants API", version="1", urls_namespace="api")
+from core.api import TokenAuth, install_problem_handlers, problem
+
+
+def _problem_for_405(view: Any) -> Any:
+    @wraps(view)  # keeps csrf_exempt: ninja's views authenticate by token, not by cookie
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allow = response["Allow"]
+            return problem(405, f"{request.method} is not allowed here; use {allow}.", Allow=allow)
+        return response
+
+    return wrapper
+
+
+@csrf_exempt
+def _not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return problem(404, f"There is no API resource at {request.path}.")
+
+
+class ProblemNinjaAPI(NinjaAPI):
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        urls = super()._get_urls()
+        for pattern in urls:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _problem_for_405(pattern.callback)
+        return [*urls, re_path(r"^.*$", _not_found)]
+
+
+api = ProblemNinjaAPI(
+    title="Registry Grants API",
+    version="1",
+    description=(
+        "Calls, applications, reviews and projects of the national medical quality registries' funding schemes. "
+        "Authenticate with `Authorization: Bearer <token>`. Errors are application/problem+json (RFC 9457). "
+        "An unknown transition name answers 404; a known transition not allowed in the current state answers 409."
+    ),
+    urls_namespace="api",
+    auth=TokenAuth(),
+)
+install_problem_handlers(api)
+
+
+def _mount() -> None:
+    from accounts.api import router as accounts
+    from finance.api import router as finance
+    from grants.api import router as grants
+    from projects.api import router as projects
+    from registries.api import router as registries
+    from reviews.api import router as reviews
+
+    for router in (registries, grants, accounts, reviews, projects, finance):
+        api.add_router("", router)
+
+
+_mount()

@@ -248,3 +248,13 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     amount_nok = Decimal("45000.00")
     trigger = "agreement"
     state = "scheduled"
+
+
+def api_token_for(user: User, name: str = "test") -> str:
+    """A new API token for `user`; returns the key (only its hash is stored)."""
+    from accounts.models import ApiToken
+
+    key = ApiToken.generate()
+    ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash(key))
+    return key
+

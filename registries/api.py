@@ -1,0 +1,197 @@
+"""Registries, their indicators and indicator values (rolled up hospital → HF → RHF → nation)."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from core.api import as_number, get_or_404, problem_responses
+from core.exceptions import ActionRefused
+
+from .enums import Direction
+from .models import Indicator, IndicatorValue, Organisation, Registry
+
+router = Router(tags=["registries"])
+
+NATION = 1
+
+
+class RegistryOut(Schema):
+    id: int
+    name: str
+    short_name: str
+    region: str
+
+
+class IndicatorOut(Schema):
+    id: str = Field(description="SKDE's indicator id, e.g. nakke1.")
+    title: str
+    direction: str | None = Field(description="higher_is_better or lower_is_better; null when not set.")
+    level_green: float | None
+    level_yellow: float | None = Field(description="Defaults to level_green when the definition leaves it empty.")
+
+    @staticmethod
+    def resolve_direction(obj: Indicator) -> str | None:
+        if obj.direction is None:
+            return None
+        return Direction(obj.direction).name.lower()
+
+    @staticmethod
+    def resolve_level_green(obj: Indicator) -> float | None:
+        return as_number(obj.level_green)
+
+    @staticmethod
+    def resolve_level_yellow(obj: Indicator) -> float | None:
+        return as_number(obj.level_green if obj.level_yellow is None else obj.level_yellow)
+
+
+class ValueOut(Schema):
+    year: int
+    orgnr: int
+    unit_level: str = Field(description="hospital, hf, rhf or nation.")
+    numerator: float
+    denominator: float
+    value: float | None = Field(description="sum(numerator) / sum(denominator); null when the denominator is 0.")
+    level: str | None = Field(description="Goal attainment: high, moderate, low, or null without thresholds.")
+    suppressed: bool = Field(description="The denominator is below the indicator's minimum (too few observations).")
+
+
+class ValuesQuery(Schema):
+    unit: int | None = Field(None, description="Organisation number of a hospital, HF or RHF; 1 is the nation.")
+    year: int | None = None
+
+
+@router.get("/registries", response=list[RegistryOut])
+def list_registries(request: HttpRequest) -> list[Registry]:
+    return list(Registry.objects.all())
+
+
+@router.get("/registries/{int:id}", response={200: RegistryOut, **problem_responses(404)})
+def get_registry(request: HttpRequest, id: int) -> Registry:
+    return get_or_404(Registry.objects.all(), id, "registry")
+
+
+@router.get("/registries/{int:id}/indicators", response={200: list[IndicatorOut], **problem_responses(404)})
+def list_indicators(request: HttpRequest, id: int) -> list[Indicator]:
+    registry = get_or_404(Registry.objects.all(), id, "registry")
+    return list(Indicator.objects.filter(registry=registry))
+
+
+# ---------------------------------------------------------------- roll-up
+
+
+@dataclass(frozen=True)
+class Sums:
+    numerator: Decimal
+    denominator: Decimal
+
+    def __add__(self, other: "Sums") -> "Sums":
+        return Sums(self.numerator + other.numerator, self.denominator + other.denominator)
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+
+@dataclass(frozen=True)
+class Tree:
+    parent: dict[int, int | None]
+    level: dict[int, str]
+
+    @classmethod
+    def load(cls) -> "Tree":
+        rows = list(Organisation.objects.values_list("orgnr", "parent_id", "level"))
+        return cls({o: p for o, p, _lvl in rows}, {o: lvl for o, _p, lvl in rows})
+
+    def ancestors(self, orgnr: int) -> list[int]:
+        """The unit's parents up to the root, guarding against a cycle in imported data."""
+        result: list[int] = []
+        parent = self.parent.get(orgnr)
+        while parent is not None and parent != orgnr and parent not in result:
+            result.append(parent)
+            orgnr, parent = parent, self.parent.get(parent)
+        return result
+
+
+def roll_up(delivered: dict[int, Sums], tree: Tree) -> dict[int, Sums]:
+    """Sums per unit for one indicator and year.
+
+    A unit's own delivered row wins (SKDE's aggregated files carry national rows, orgnr 1); otherwise the unit is the
+    sum of the rows delivered below it. A row is added to each ancestor up to the first one with its own delivered
+    row, so a hospital is not counted twice when its HF is delivered too.
+    """
+    result: dict[int, Sums] = dict(delivered)
+    for orgnr, sums in delivered.items():
+        for ancestor in tree.ancestors(orgnr):
+            if ancestor in delivered:
+                break
+            result[ancestor] = result[ancestor] + sums if ancestor in result else sums
+    return result
+
+
+def rolled_up_values(
+    indicator_ids: Iterable[str], *, year: int | None = None, tree: Tree | None = None
+) -> dict[str, dict[int, dict[int, Sums]]]:
+    """indicator id → year → orgnr → sums, for every unit at every level (two queries)."""
+    tree = tree or Tree.load()
+    rows = IndicatorValue.objects.filter(indicator_id__in=list(indicator_ids))
+    if year is not None:
+        rows = rows.filter(year=year)
+    delivered: dict[str, dict[int, dict[int, Sums]]] = defaultdict(lambda: defaultdict(dict))
+    for ind, org, yr, num, den in rows.values_list(
+        "indicator_id", "organisation_id", "year", "numerator", "denominator"
+    ):
+        delivered[ind][yr][org] = Sums(num, den)
+    return {ind: {yr: roll_up(units, tree) for yr, units in years.items()} for ind, years in delivered.items()}
+
+
+def latest_national(indicator_ids: Iterable[str]) -> dict[str, tuple[int, Sums]]:
+    """indicator id → (latest year with a national value, its sums)."""
+    result = {}
+    for ind, years in rolled_up_values(indicator_ids).items():
+        with_nation = [yr for yr, units in years.items() if NATION in units]
+        if with_nation:
+            latest = max(with_nation)
+            result[ind] = (latest, years[latest][NATION])
+    return result
+
+
+@router.get("/indicators/{id}/values", response={200: list[ValueOut], **problem_responses(400, 404)})
+def indicator_values(request: HttpRequest, id: str, filters: Query[ValuesQuery]) -> list[dict]:
+    """Values per year and unit. Without `unit`, every unit at every level; hospital rows roll up to HF, RHF and
+    the nation through the organisation tree."""
+    indicator = get_or_404(Indicator.objects.all(), id, "indicator")
+    tree = Tree.load()
+    if filters.unit is not None and filters.unit not in tree.level:
+        msg = f"No organisation with number {filters.unit}."
+        raise ActionRefused(msg, {"unit": [msg]})
+    years = rolled_up_values([indicator.pk], year=filters.year, tree=tree).get(indicator.pk, {})
+    rows = []
+    for year in sorted(years):
+        units = years[year]
+        wanted = [filters.unit] if filters.unit is not None else sorted(units, key=lambda o: (_depth(tree, o), o))
+        for orgnr in wanted:
+            if orgnr in units:
+                rows.append(_value_row(indicator, year, orgnr, units[orgnr], tree))
+    return rows
+
+
+def _depth(tree: Tree, orgnr: int) -> int:
+    return len(tree.ancestors(orgnr))
+
+
+def _value_row(indicator: Indicator, year: int, orgnr: int, sums: Sums, tree: Tree) -> dict:
+    value = sums.value
+    return {
+        "year": year,
+        "orgnr": orgnr,
+        "unit_level": tree.level.get(orgnr, "hospital"),
+        "numerator": float(sums.numerator),
+        "denominator": float(sums.denominator),
+        "value": as_number(value),
+        "level": str(level) if (level := indicator.level_for(value)) else None,
+        "suppressed": sums.denominator < indicator.min_denominator,
+    }
