@@ -257,4 +257,3 @@ def api_token_for(user: User, name: str = "test") -> str:
     key = ApiToken.generate()
     ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash(key))
     return key
-
