@@ -1,0 +1,236 @@
+"""Users, their roles and memberships, and API tokens. Used by `createuser`, `loaddemo` and the web UI alike.
+
+`by` is the acting user; `None` means the system itself (a management command run on the server). Every change
+is audited on the user it concerns, with ids only (the audit trail holds no personal data beyond the actor).
+Calling a function again with the same arguments changes nothing and writes no audit entry.
+"""
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import record
+from core.exceptions import ActionRefused, NotPermitted
+from grants.models import Scheme
+from registries.models import Membership, Registry
+
+from . import rules
+from .enums import Role
+from .models import ApiToken, User
+
+# Roles held as flags on the user. Applicant and reviewer follow from registry and expert-group memberships.
+FLAG_ROLES = {
+    Role.SECRETARIAT: ("is_secretariat",),
+    Role.DECIDER: ("is_decider",),
+    Role.ADMIN: ("is_superuser", "is_staff"),
+}
+
+
+def _require_user_admin(by: Any, *, roles: set[str] | frozenset[str] = frozenset()) -> None:
+    if by is None:
+        return
+    if not rules.is_secretariat(by):
+        raise NotPermitted()
+    if Role.ADMIN in roles and not rules.is_admin(by):
+        raise NotPermitted(_("Only an administrator can make someone an administrator."))
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        msg = _("“%(email)s” is not a valid email address.") % {"email": email}
+        raise ActionRefused(msg, {"email": [msg]}) from None
+    return email
+
+
+def check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ActionRefused(" ".join(exc.messages), {"password": list(exc.messages)}) from None
+
+
+def create_or_update_user(
+    email: str, *, by: Any = None, full_name: str | None = None, password: str | None = None
+) -> tuple[User, bool]:
+    """The user with this email, created if new (with an unusable password unless one is given).
+
+    The email is marked verified and primary in allauth, because an administrator vouches for it.
+    """
+    _require_user_admin(by)
+    email = normalise_email(email)
+    if password is not None:
+        check_password(password, User(email=email, full_name=full_name or ""))
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email__iexact=email).first()
+        created = user is None
+        if created:
+            user = User.objects.create_user(email, password=password, full_name=full_name or "")
+            record(user, "accounts.user.create", actor=by)
+        else:
+            changed = []
+            if full_name is not None and user.full_name != full_name:
+                user.full_name = full_name
+                changed.append("full_name")
+            if password is not None and not user.check_password(password):
+                user.set_password(password)
+                changed.append("password")
+            if changed:
+                user.save(update_fields=changed)
+                record(user, "accounts.user.update", actor=by, data={"fields": changed})
+        _verify_email(user, by)
+    return user, created
+
+
+def _verify_email(user: User, by: Any) -> None:
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is not None and address.verified and address.primary:
+        return
+    EmailAddress.objects.filter(user=user, primary=True).exclude(pk=getattr(address, "pk", None)).update(primary=False)
+    if address is None:
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    else:
+        address.verified = address.primary = True
+        address.save(update_fields=["verified", "primary"])
+    record(user, "accounts.user.verify_email", actor=by)
+
+
+def set_roles(user: User, roles: set[str], *, by: Any = None) -> User:
+    """Make the flag roles (secretariat, decider, admin) exactly `roles`; applicant and reviewer are ignored here
+    because memberships make them."""
+    unknown = set(roles) - set(Role.values)
+    if unknown:
+        msg = _("Unknown role(s): %(roles)s.") % {"roles": ", ".join(sorted(unknown))}
+        raise ActionRefused(msg, {"roles": [msg]})
+    current = flag_roles(user)
+    wanted = {r for r in roles if r in FLAG_ROLES}
+    _require_user_admin(by, roles=wanted ^ current)
+    if wanted == current:
+        return user
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        for role, attrs in FLAG_ROLES.items():
+            for attr in attrs:
+                setattr(locked, attr, role in wanted)
+        locked.save(update_fields=[a for attrs in FLAG_ROLES.values() for a in attrs])
+        record(
+            locked,
+            "accounts.user.set_roles",
+            actor=by,
+            data={"added": sorted(wanted - current), "removed": sorted(current - wanted)},
+        )
+    rules.forget(user)
+    for attrs in FLAG_ROLES.values():
+        for attr in attrs:
+            setattr(user, attr, getattr(locked, attr))
+    return user
+
+
+def flag_roles(user: User) -> set[str]:
+    return {role for role, attrs in FLAG_ROLES.items() if all(getattr(user, a) for a in attrs)}
+
+
+def add_membership(user: User, registry: Registry, *, by: Any = None) -> Membership:
+    _require_user_admin(by)
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(user=user, registry=registry)
+        if created:
+            record(user, "accounts.membership.add", actor=by, data={"registry": registry.pk})
+    rules.forget(user)
+    return membership
+
+
+def remove_membership(user: User, registry: Registry, *, by: Any = None) -> bool:
+    _require_user_admin(by)
+    with transaction.atomic():
+        deleted, _rows = Membership.objects.filter(user=user, registry=registry).delete()
+        if deleted:
+            record(user, "accounts.membership.remove", actor=by, data={"registry": registry.pk})
+    rules.forget(user)
+    return bool(deleted)
+
+
+def add_committee_membership(user: User, scheme: Scheme, *, by: Any = None, is_chair: bool = False) -> Any:
+    """Seat the user in the scheme's expert group (making them a reviewer for that scheme)."""
+    from reviews.models import ExpertGroup, ExpertGroupMember
+
+    _require_user_admin(by)
+    with transaction.atomic():
+        group, _created = ExpertGroup.objects.get_or_create(scheme=scheme, defaults={"name": scheme.name})
+        member, created = ExpertGroupMember.objects.get_or_create(
+            group=group, user=user, defaults={"is_chair": is_chair}
+        )
+        if created:
+            record(user, "accounts.committee.add", actor=by, data={"scheme": scheme.pk, "chair": is_chair})
+    rules.forget(user)
+    return member
+
+
+def remove_committee_membership(user: User, scheme: Scheme, *, by: Any = None) -> bool:
+    from reviews.models import ExpertGroupMember
+
+    _require_user_admin(by)
+    with transaction.atomic():
+        deleted, _rows = ExpertGroupMember.objects.filter(group__scheme=scheme, user=user).delete()
+        if deleted:
+            record(user, "accounts.committee.remove", actor=by, data={"scheme": scheme.pk})
+    rules.forget(user)
+    return bool(deleted)
+
+
+def create_api_token(user: User, *, by: Any = None, name: str = "API") -> tuple[ApiToken, str]:
+    """A new token for `user`. Returns the row and the key; only the key's hash is stored, so show it now."""
+    if by is not None and by.pk != user.pk:
+        _require_user_admin(by)
+    key = ApiToken.generate()
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash(key))
+        record(token, "accounts.apitoken.create", actor=by, data={"user": user.pk})
+    return token, key
+
+
+def revoke_api_token(token: ApiToken, *, by: Any = None) -> ApiToken:
+    if by is not None and by.pk != token.user_id:
+        _require_user_admin(by)
+    with transaction.atomic():
+        locked = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.save(update_fields=["revoked_at"])
+            record(locked, "accounts.apitoken.revoke", actor=by, data={"user": locked.user_id})
+    return locked
+
+
+def find_registry(ref: str) -> Registry:
+    """A registry by id, short name or full name (case-insensitive)."""
+    ref = ref.strip()
+    matches = list(Registry.objects.filter(pk=int(ref))) if ref.isdigit() else []
+    if not matches:
+        matches = list(Registry.objects.filter(short_name__iexact=ref)) or list(
+            Registry.objects.filter(name__iexact=ref)
+        )
+    if len(matches) != 1:
+        msg = (
+            _("No registry has the id, short name or name “%(ref)s”.")
+            if not matches
+            else _("“%(ref)s” matches more than one registry; use its id.")
+        ) % {"ref": ref}
+        raise ActionRefused(msg, {"registry": [msg]})
+    return matches[0]
+
+
+def find_scheme(code: str) -> Scheme:
+    scheme = Scheme.objects.filter(code=code.strip()).first()
+    if scheme is None:
+        codes = ", ".join(Scheme.objects.order_by("code").values_list("code", flat=True)) or "-"
+        msg = _("No scheme has the code “%(code)s” (known: %(codes)s).") % {"code": code, "codes": codes}
+        raise ActionRefused(msg, {"committee": [msg]})
+    return scheme
