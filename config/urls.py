@@ -1,7 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from .api import api
+
+# The admin logs in through allauth, so it gets the same rate limits, email verification and MFA.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Registry Grants"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

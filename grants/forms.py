@@ -153,3 +153,50 @@ def rows(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
 class TransitionForm(forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea)
     amount = forms.DecimalField(required=False, min_value=Decimal("0.01"), **MONEY)
+
+
+class SchemeForm(forms.ModelForm):
+    expert_group_name = forms.CharField(
+        label=_("Expert group"), max_length=200, required=False, help_text=_("Name of the scheme's expert group.")
+    )
+
+    class Meta:
+        model = Scheme
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "description",
+            "decision_body",
+            "default_max_amount_nok",
+            "requires_indicators",
+            "is_active",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"code": _("A short stable identifier, e.g. “regional_west”; used in the API.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["default_max_amount_nok"].localize = True
+        self.fields["default_max_amount_nok"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+
+class SchemeCriterionForm(forms.Form):
+    id = forms.SlugField(label=_("Code"), max_length=50)
+    name = forms.CharField(label=_("Criterion (Norwegian)"), max_length=200)
+    name_en = forms.CharField(label=_("Criterion (English)"), max_length=200, required=False)
+    weight = forms.DecimalField(
+        label=_("Weight"), min_value=Decimal("0.01"), max_digits=5, decimal_places=2, localize=True
+    )
+
+
+class SectionForm(forms.Form):
+    key = forms.SlugField(label=_("Key"), max_length=50)
+    title = forms.CharField(label=_("Heading (Norwegian)"), max_length=200)
+    title_en = forms.CharField(label=_("Heading (English)"), max_length=200, required=False)
+
+
+SchemeCriterionFormSet = forms.formset_factory(
+    SchemeCriterionForm, extra=0, can_delete=True, min_num=1, validate_min=True
+)
+SectionFormSet = forms.formset_factory(SectionForm, extra=0, can_delete=True)

@@ -471,3 +471,92 @@ APPLICATION_ACTIONS = {
 CALL_ACTIONS = {"open": open_call, "close": close_call, "decide": decide_call}
 
 __all__ = ["APPLICATION_ACTIONS", "CALL_ACTIONS", "date", "is_member_of"]
+
+
+# ---------------------------------------------------------------- schemes
+
+SCHEME_FIELDS = (
+    "code",
+    "name",
+    "name_en",
+    "description",
+    "decision_body",
+    "default_max_amount_nok",
+    "requires_indicators",
+    "is_active",
+)
+
+
+def _validate_scheme(
+    data: dict[str, Any], criteria: list[dict[str, Any]], sections: list[dict[str, Any]], instance: Scheme | None
+) -> None:
+    errors: dict[str, list[str]] = {}
+    clash = Scheme.objects.filter(code=data.get("code"))
+    if instance is not None:
+        clash = clash.exclude(pk=instance.pk)
+    if clash.exists():
+        errors["code"] = [_("Another scheme already uses the code “%(code)s”.") % {"code": data.get("code")}]
+    if not criteria:
+        errors["criteria"] = [_("A scheme needs at least one assessment criterion.")]
+    codes = [c["id"] for c in criteria]
+    if len(codes) != len(set(codes)):
+        errors["criteria"] = [_("Each criterion needs its own code.")]
+    keys = [s["key"] for s in sections]
+    if len(keys) != len(set(keys)):
+        errors["sections"] = [_("Each final-report section needs its own key.")]
+    if errors:
+        raise ActionRefused(next(iter(errors.values()))[0], errors)
+
+
+def save_scheme(
+    scheme: Scheme | None,
+    *,
+    by: Any,
+    data: dict[str, Any],
+    criteria: list[dict[str, Any]],
+    sections: list[dict[str, Any]],
+    expert_group_name: str = "",
+) -> Scheme:
+    """Create or change a scheme with its default criteria, final-report sections and expert group."""
+    from reviews.models import ExpertGroup
+
+    from .models import SchemeCriterion
+
+    if not rules.can_manage_calls(by):
+        raise NotPermitted()
+    _validate_scheme(data, criteria, sections, scheme)
+    with transaction.atomic():
+        if scheme is None:
+            scheme = Scheme.objects.create(**{k: data[k] for k in SCHEME_FIELDS if k in data})
+            action = "grants.scheme.create"
+        else:
+            scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+            for key in SCHEME_FIELDS:
+                if key in data:
+                    setattr(scheme, key, data[key])
+            action = "grants.scheme.update"
+        scheme.final_report_sections = [
+            {"key": s["key"], "title": s["title"], "title_en": s.get("title_en", "")} for s in sections
+        ]
+        scheme.save()
+        scheme.criteria.all().delete()
+        SchemeCriterion.objects.bulk_create(
+            SchemeCriterion(
+                scheme=scheme,
+                code=c["id"],
+                name=c["name"],
+                name_en=c.get("name_en", ""),
+                description=c.get("description", ""),
+                weight=Decimal(c["weight"]),
+                order=i,
+            )
+            for i, c in enumerate(criteria)
+        )
+        group_name = expert_group_name.strip() or _("Expert group for %(scheme)s") % {"scheme": scheme.name}
+        ExpertGroup.objects.update_or_create(scheme=scheme, defaults={"name": group_name})
+        record(scheme, action, actor=by, data={"criteria": codes_of(criteria)})
+    return scheme
+
+
+def codes_of(criteria: list[dict[str, Any]]) -> list[str]:
+    return [c["id"] for c in criteria]

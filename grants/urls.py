@@ -4,6 +4,9 @@ from . import views
 
 app_name = "grants"
 urlpatterns = [
+    path("schemes/", views.scheme_list, name="scheme_list"),
+    path("schemes/new/", views.scheme_edit, name="scheme_create"),
+    path("schemes/<int:pk>/", views.scheme_edit, name="scheme_edit"),
     path("calls/", views.call_list, name="call_list"),
     path("calls/new/", views.call_create, name="call_create"),
     path("calls/<int:pk>/", views.call_detail, name="call_detail"),

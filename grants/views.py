@@ -428,3 +428,61 @@ def _still_visible(request: HttpRequest, pk: int) -> bool:
 
 
 __all__ = ["Call", "HttpResponseRedirect"]
+
+
+# ---------------------------------------------------------------- schemes
+
+
+@login_required
+def scheme_list(request: HttpRequest) -> HttpResponse:
+    from .models import Scheme
+
+    schemes = Scheme.objects.select_related("expert_group").prefetch_related("criteria").order_by("name")
+    return render(
+        request, "grants/scheme_list.html", {"schemes": schemes, "can_manage": rules.can_manage_calls(request.user)}
+    )
+
+
+@login_required
+def scheme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    from django.shortcuts import get_object_or_404
+
+    from .forms import SchemeCriterionFormSet, SchemeForm, SectionFormSet
+    from .models import Scheme
+
+    if not rules.can_manage_calls(request.user):
+        raise PermissionDenied
+    scheme = get_object_or_404(Scheme, pk=pk) if pk else None
+    group = getattr(scheme, "expert_group", None) if scheme else None
+    form = SchemeForm(request.POST or None, instance=scheme, initial={"expert_group_name": group.name if group else ""})
+    criteria = SchemeCriterionFormSet(
+        request.POST or None,
+        prefix="criteria",
+        initial=[
+            {"id": c.code, "name": c.name, "name_en": c.name_en, "weight": c.weight} for c in scheme.criteria.all()
+        ]
+        if scheme
+        else None,
+    )
+    sections = SectionFormSet(
+        request.POST or None, prefix="sections", initial=scheme.final_report_sections if scheme else None
+    )
+    if request.method == "POST" and _all_valid({"f": form, "c": criteria, "s": sections}):
+        data = {k: v for k, v in form.cleaned_data.items() if k != "expert_group_name"}
+        try:
+            saved = services.save_scheme(
+                scheme,
+                by=request.user,
+                data=data,
+                criteria=rows(criteria),
+                sections=rows(sections),
+                expert_group_name=form.cleaned_data["expert_group_name"],
+            )
+        except ActionRefused as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The scheme “%(name)s” is saved.") % {"name": saved.name})
+            return redirect("grants:scheme_list")
+    return render(
+        request, "grants/scheme_form.html", {"form": form, "criteria": criteria, "sections": sections, "scheme": scheme}
+    )
