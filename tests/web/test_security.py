@@ -1,0 +1,97 @@
+"""Security settings and habits: MFA for powerful roles, CSP, deploy checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.urls import reverse
+
+from tests.factories import RegistryFactory, SchemeFactory, UserFactory, member_of, reviewer_for
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def mfa_required(settings):
+    settings.REQUIRE_MFA_FOR_STAFF = True
+
+
+@pytest.mark.parametrize(
+    "make_user",
+    [
+        lambda: UserFactory(is_secretariat=True),
+        lambda: UserFactory(is_decider=True),
+        lambda: reviewer_for(SchemeFactory()),
+    ],
+)
+def test_powerful_roles_without_a_second_factor_are_sent_to_set_one_up(client, mfa_required, make_user):
+    client.force_login(make_user())
+
+    response = client.get(reverse("grants:application_list"))
+
+    assert (response.status_code, response["Location"]) == (302, reverse("mfa_index"))
+
+
+def test_powerful_role_with_totp_gets_through(client, mfa_required):
+    user = UserFactory(is_secretariat=True)
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client.force_login(user)
+
+    assert client.get(reverse("grants:application_list")).status_code == 200
+
+
+def test_applicant_needs_no_second_factor(client, mfa_required):
+    client.force_login(member_of(RegistryFactory()))
+
+    assert client.get(reverse("grants:application_list")).status_code == 200
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    client.force_login(member_of(RegistryFactory()))
+
+    policy = client.get(reverse("dashboard"))["Content-Security-Policy"]
+
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_templates_have_no_inline_script_or_style():
+    offenders = []
+    for path in (ROOT / "templates").rglob("*.html"):
+        text = path.read_text()
+        if "<style" in text or " style=" in text or ("<script" in text and "<script src=" not in text):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_production_settings_pass_check_deploy():
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "TESTING": "0",
+        "SECRET_KEY": "x" * 30 + "-production-like-secret-" + "y" * 30,
+        "ALLOWED_HOSTS": "grants.example.no",
+        "DATABASE_URL": f"sqlite:///{ROOT}/db.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "TESTING")}
+    env["DEBUG"] = "0"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert "SECRET_KEY is required when DEBUG is off." in result.stderr
