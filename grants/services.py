@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.rules import is_member_of
 from audit.services import record
@@ -124,9 +125,15 @@ def close_call(call: Call, *, by: Any, comment: str = "") -> Call:
 def decide_call(call: Call, *, by: Any, comment: str = "") -> Call:
     def check(locked: Call) -> None:
         open_ = locked.applications.exclude(state__in=[ApplicationState.DRAFT, *FINAL])
-        if open_.exists():
+        n = open_.count()
+        if n:
             raise ActionRefused(
-                _("%(n)s applications in this call are still awaiting a decision.") % {"n": open_.count()}
+                ngettext(
+                    "%(n)s application in this call is still awaiting a decision.",
+                    "%(n)s applications in this call are still awaiting a decision.",
+                    n,
+                )
+                % {"n": n}
             )
 
     return fire(call, "decide", by=by, comment=comment, check=check)
