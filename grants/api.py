@@ -422,6 +422,7 @@ def update_application(request: HttpRequest, id: int, payload: ApplicationPatch)
         if key in data and data.pop(key) != current
     }
     if errors:
+        errors |= services.validate_application(data, registry=app.registry, call=app.call)
         raise ActionRefused(next(iter(errors.values()))[0], errors)
     services.update_application(app, by=request.user, data=data)
     return _load_application(request, id)

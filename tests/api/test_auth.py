@@ -1,0 +1,103 @@
+"""Authentication by bearer token, and errors as problem+json for whatever goes wrong."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import ApiToken
+from tests.factories import MilestoneFactory, UserFactory, api_token_for
+
+from .helpers import CONTRACT_ROUTES, problem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ids():
+    milestone = MilestoneFactory()
+    project = milestone.project
+    application = project.application
+    return {
+        "registry": application.registry_id,
+        "indicator": "nakke1",
+        "call": application.call_id,
+        "application": application.pk,
+        "project": project.pk,
+        "milestone": milestone.pk,
+    }
+
+
+@pytest.mark.parametrize(("method", "path"), CONTRACT_ROUTES)
+@pytest.mark.parametrize("authorization", [None, "Bearer", "Bearer rg_not-a-token", "Token abc", "Basic dXNlcjpwdw=="])
+def test_every_route_without_a_valid_token_is_401(api, ids, method, path, authorization):
+    response = api(authorization=authorization).request(method, path.format(**ids), {})
+
+    assert response.status_code == 401
+    assert problem(response) == {
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "Send a valid, unrevoked API token as “Authorization: Bearer <token>”.",
+    }
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_a_revoked_token_is_401(api):
+    user = UserFactory()
+    key = api_token_for(user)
+    ApiToken.objects.update(revoked_at=timezone.now())
+
+    response = api(authorization=f"Bearer {key}").get("/registries")
+
+    assert response.status_code == 401
+
+
+def test_the_token_of_a_deactivated_user_is_401(api):
+    user = UserFactory(is_active=False)
+
+    response = api(user).get("/registries")
+
+    assert response.status_code == 401
+
+
+def test_a_valid_token_records_its_use_at_most_once_a_minute(api, time_machine):
+    time_machine.move_to("2026-03-02 10:00:00+01:00", tick=False)
+    user = UserFactory()
+    key = api_token_for(user)
+    client = api(authorization=f"Bearer {key}")
+
+    client.get("/registries")
+    first = ApiToken.objects.get().last_used_at
+    time_machine.shift(timedelta(seconds=59))
+    client.get("/registries")
+    unchanged = ApiToken.objects.get().last_used_at
+    time_machine.shift(timedelta(seconds=1))
+    client.get("/registries")
+
+    assert first == unchanged == timezone.now() - timedelta(seconds=60)
+    assert ApiToken.objects.get().last_used_at == timezone.now()
+
+
+def test_a_wrong_method_is_a_405_problem(api):
+    response = api(UserFactory()).request("delete", "/registries")
+
+    assert response.status_code == 405
+    assert problem(response)["detail"] == "DELETE is not allowed here; use GET."
+    assert response["Allow"] == "GET"
+
+
+def test_an_unknown_path_is_a_404_problem(api):
+    response = api(UserFactory()).get("/no/such/thing")
+
+    assert response.status_code == 404
+    assert problem(response)["detail"] == "There is no API resource at /api/v1/no/such/thing."
+
+
+def test_malformed_json_is_a_400_problem(api):
+    client = api(UserFactory(is_secretariat=True)).client
+
+    response = client.post("/api/v1/calls", data="{not json", content_type="application/json", headers=client.defaults)
+
+    assert response.status_code == 400
+    assert problem(response)["detail"] == "Cannot parse request body"

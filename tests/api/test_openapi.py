@@ -1,0 +1,46 @@
+"""The OpenAPI document is published and names every CONTRACT route."""
+
+import pytest
+from django.test import Client
+
+from .helpers import CONTRACT_ROUTES
+
+pytestmark = pytest.mark.django_db
+
+# The CONTRACT's placeholders as the document names them.
+PLACEHOLDERS = {
+    "{registry}": "{id}",
+    "{indicator}": "{id}",
+    "{call}": "{id}",
+    "{application}": "{id}",
+    "{project}": "{id}",
+    "{milestone}": "{mid}",
+}
+TRANSITIONS = ("open", "submit", "accept_agreement", "approve")
+
+
+def _documented(path: str) -> str:
+    for placeholder, name in PLACEHOLDERS.items():
+        path = path.replace(placeholder, name)
+    for transition in TRANSITIONS:
+        path = path.replace(f"/transitions/{transition}", "/transitions/{name}")
+    return "/api/v1" + path
+
+
+def test_the_openapi_document_lists_every_contract_route_with_its_method():
+    response = Client().get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    listed = {(method, path) for path, operations in document["paths"].items() for method in operations}
+    missing = {(method, _documented(path)) for method, path in CONTRACT_ROUTES} - listed
+    assert missing == set()
+
+
+def test_the_openapi_document_declares_bearer_auth_and_money_as_decimal_strings():
+    document = Client().get("/api/v1/openapi.json").json()
+
+    assert document["components"]["securitySchemes"] == {"TokenAuth": {"type": "http", "scheme": "bearer"}}
+    budget = document["components"]["schemas"]["CallOut"]["properties"]["budget_nok"]
+    assert (budget["type"], budget["format"]) == ("string", "decimal")
