@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,7 +16,7 @@ from core.exceptions import ActionRefused, NotPermitted
 from core.notify import after_commit
 from core.workflow import fire
 from finance.models import BudgetLine
-from registries.models import Indicator, Registry
+from registries.models import Indicator, Membership, Registry
 
 from . import rules
 from .enums import EDITABLE, FINAL, ApplicationState, CallState
@@ -378,7 +379,13 @@ def send_to_review(application: Application, *, by: Any, comment: str = "") -> A
 
 def complete_assessment(application: Application, *, by: Any, comment: str = "") -> Application:
     def check(locked: Application) -> None:
-        if not locked.reviews.filter(state="submitted").exists():
+        from reviews.models import Conflict
+
+        # A conflicted reviewer's review does not count here, as it does not count in the ranking.
+        declared = Conflict.objects.filter(application=locked, reviewer=OuterRef("reviewer"), waived_at__isnull=True)
+        member = Membership.objects.filter(registry_id=locked.registry_id, user=OuterRef("reviewer"))
+        counted = locked.reviews.filter(state="submitted").exclude(Exists(declared)).exclude(Exists(member))
+        if not counted.exists():
             raise ActionRefused(_("At least one submitted review is needed to complete the assessment."))
 
     return fire(application, "complete_assessment", by=by, comment=comment, check=check)
