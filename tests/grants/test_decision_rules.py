@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from audit.services import history
 from core.exceptions import ActionRefused
@@ -11,7 +12,7 @@ from grants import services
 from grants.models import Application, PlannedMilestone
 from projects.models import Project
 from tests.core.lifecycle import assert_refused_without_trace, state_of
-from tests.factories import ApplicationFactory, CallFactory, UserFactory
+from tests.factories import ApplicationFactory, CallFactory, ConflictFactory, ReviewFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +196,39 @@ def test_complete_assessment_without_a_submitted_review_is_refused(django_captur
     )
 
     assert exc.message == "At least one submitted review is needed to complete the assessment."
+
+
+def _only_review_then(app, conflict):
+    review = ReviewFactory(application=app, state="submitted")
+    if conflict == "declared":
+        ConflictFactory(application=app, reviewer=review.reviewer)
+    elif conflict == "waived":
+        ConflictFactory(application=app, reviewer=review.reviewer, waived_at=timezone.now(), waiver_reason="Fjern.")
+    elif conflict == "registry_member":
+        review.reviewer.memberships.create(registry=app.registry)
+    return review
+
+
+@pytest.mark.parametrize("conflict", ["declared", "registry_member"])
+def test_a_conflicted_reviewers_review_does_not_complete_the_assessment(conflict, django_capture_on_commit_callbacks):
+    app = ApplicationFactory(state="in_review")
+    _only_review_then(app, conflict)
+    secretariat = UserFactory(is_secretariat=True)
+
+    exc = assert_refused_without_trace(
+        lambda: services.complete_assessment(app, by=secretariat),
+        ActionRefused,
+        app,
+        django_capture_on_commit_callbacks,
+    )
+
+    assert exc.message == "At least one submitted review is needed to complete the assessment."
+
+
+def test_a_review_whose_conflict_was_waived_completes_the_assessment():
+    app = ApplicationFactory(state="in_review")
+    _only_review_then(app, "waived")
+
+    services.complete_assessment(app, by=UserFactory(is_secretariat=True))
+
+    assert state_of(app) == "assessed"
