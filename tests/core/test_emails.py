@@ -1,6 +1,7 @@
 from django.core import mail
 
 from core import emails
+from tests.core.lifecycle import nb
 
 
 def _send_for(title: str) -> mail.EmailMultiAlternatives:
@@ -12,8 +13,9 @@ def _send_for(title: str) -> mail.EmailMultiAlternatives:
 def test_subject_and_text_body_are_not_html_escaped():
     message = _send_for("Kvalitet & <data>")
 
-    assert message.subject == "Application submitted: Kvalitet & <data>"
-    assert 'The application "Kvalitet & <data>" to "Datakvalitet 2026" has been submitted.' in message.body
+    assert message.subject == nb("Application submitted: %(title)s", title="Kvalitet & <data>")
+    assert "Kvalitet & <data>" in message.body
+    assert "&amp;" not in message.body
 
 
 def test_html_body_stays_escaped():
