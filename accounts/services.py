@@ -186,15 +186,15 @@ def remove_committee_membership(user: User, scheme: Scheme, *, by: Any = None) -
     return bool(deleted)
 
 
-def create_api_token(user: User, *, by: Any = None, name: str = "API") -> tuple[ApiToken, str]:
-    """A new token for `user`. Returns the row and the key; only the key's hash is stored, so show it now."""
+def create_api_token(user: User, *, by: Any = None, name: str = "API") -> str:
+    """A new token for `user`. Returns the key: only its hash is stored, so this is the one chance to show it."""
     if by is not None and by.pk != user.pk:
         _require_user_admin(by)
     key = ApiToken.generate()
     with transaction.atomic():
         token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash(key))
         record(token, "accounts.apitoken.create", actor=by, data={"user": user.pk})
-    return token, key
+    return key
 
 
 def revoke_api_token(token: ApiToken, *, by: Any = None) -> ApiToken:
@@ -207,6 +207,65 @@ def revoke_api_token(token: ApiToken, *, by: Any = None) -> ApiToken:
             locked.save(update_fields=["revoked_at"])
             record(locked, "accounts.apitoken.revoke", actor=by, data={"user": locked.user_id})
     return locked
+
+
+def save_user_roles(
+    target: User | None,
+    *,
+    by: Any,
+    email: str,
+    full_name: str,
+    roles: list[str],
+    registries: list[Registry],
+    committees: list[str],
+) -> User:
+    """The secretariat's user form: create or edit a user so that the secretariat and decider flags, registry
+    memberships and expert-group seats are exactly as given. The admin flag is left alone (not on the form)."""
+    _require_user_admin(by)
+    email = normalise_email(email)
+    schemes = [find_scheme(code) for code in committees]
+    clash = User.objects.filter(email__iexact=email).exclude(pk=getattr(target, "pk", None))
+    if target is not None and clash.exists():
+        msg = _("Another user already has the email address %(email)s.") % {"email": email}
+        raise ActionRefused(msg, {"email": [msg]})
+    with transaction.atomic():
+        if target is None:
+            user, _created = create_or_update_user(email, by=by, full_name=full_name)
+        else:
+            user = _change_email(target, email, by)
+            user = create_or_update_user(user.email, by=by, full_name=full_name)[0]
+        keep_admin = {Role.ADMIN} if Role.ADMIN in flag_roles(user) else set()
+        set_roles(user, set(roles) | keep_admin, by=by)
+        _sync(
+            user,
+            registries,
+            list(Registry.objects.filter(memberships__user=user)),
+            add_membership,
+            remove_membership,
+            by,
+        )
+        current = list(Scheme.objects.filter(expert_group__memberships__user=user))
+        _sync(user, schemes, current, add_committee_membership, remove_committee_membership, by)
+    return user
+
+
+def _sync(user: User, wanted: list[Any], current: list[Any], add: Any, remove: Any, by: Any) -> None:
+    for obj in wanted:
+        if obj not in current:
+            add(user, obj, by=by)
+    for obj in current:
+        if obj not in wanted:
+            remove(user, obj, by=by)
+
+
+def _change_email(user: User, email: str, by: Any) -> User:
+    if user.email == email:
+        return user
+    user.email = email
+    user.save(update_fields=["email"])
+    EmailAddress.objects.filter(user=user).delete()
+    record(user, "accounts.user.change_email", actor=by)
+    return user
 
 
 def find_registry(ref: str) -> Registry:
