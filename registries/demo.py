@@ -129,7 +129,7 @@ def load_indicator_values(report: LoadReport, say: Say) -> None:
             setattr(report.values, attr, getattr(report.values, attr) + getattr(counts, attr))
         say(f"Indicator values from {name}: {len(values)} rows → {counts}")
         if unplaced:
-            say(f"  units not in the organisation tree, added without a place in it: {_join(unplaced)}")
+            say(f"  units missing from the organisation tree, added as hospitals: {_join(unplaced)}")
         if unknown:
             say(
                 f"  {len(unknown)} ind_id(s) have no definition in IndBeskr.csv; {sum(unknown.values())} rows "

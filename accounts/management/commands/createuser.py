@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts import services
 from accounts.enums import Role
@@ -56,7 +57,8 @@ class Command(BaseCommand):
                 key = services.create_api_token(user, name="createuser") if options["token"] else None
         except ActionRefused as exc:
             raise CommandError(exc.message) from None
-        info.write(f"{'Created' if created else 'Updated'} {user.email}: roles {', '.join(self._roles(user)) or '-'}")
+        text = _("Created %(email)s: roles %(roles)s") if created else _("Updated %(email)s: roles %(roles)s")
+        info.write(text % {"email": user.email, "roles": ", ".join(self._roles(user)) or "-"})
         self._warn_if_role_missing(user, options["role"], info)
         if key is not None:
             self.stdout.write(key)
@@ -72,7 +74,10 @@ class Command(BaseCommand):
                 return None
 
         if options["role"] not in Role.values:
-            problems.append(f"Unknown role “{options['role']}”; use one of: {', '.join(Role.values)}.")
+            problems.append(
+                _("Unknown role “%(role)s”; use one of: %(roles)s.")
+                % {"role": options["role"], "roles": ", ".join(Role.values)}
+            )
         email = attempt(services.normalise_email, options["email"])
         registries = [attempt(services.find_registry, ref) for ref in options["registry"]]
         schemes = [attempt(services.find_scheme, code) for code in options["committee"]]
@@ -86,7 +91,7 @@ class Command(BaseCommand):
         stream = options.get("stdin") or sys.stdin
         password = stream.readline().rstrip("\r\n")
         if not password:
-            raise CommandError("--password-stdin was given but standard input had no password.")
+            raise CommandError(_("--password-stdin was given but standard input had no password."))
         return password
 
     def _roles(self, user: Any) -> list[str]:
@@ -97,6 +102,6 @@ class Command(BaseCommand):
 
     def _warn_if_role_missing(self, user: Any, role: str, out: Any) -> None:
         if role == Role.APPLICANT and not user.memberships.exists():
-            out.write("Note: an applicant needs a registry; add --registry REG.")
+            out.write(_("Note: an applicant needs a registry; add --registry REG."))
         if role == Role.REVIEWER and not user.committee_memberships.exists():
-            out.write("Note: a reviewer needs an expert group; add --committee SCHEME.")
+            out.write(_("Note: a reviewer needs an expert group; add --committee SCHEME."))
