@@ -80,7 +80,7 @@ def annual_rows(user: Any, year: int) -> pd.DataFrame:
     rows = (
         applications_visible_to(user)
         .filter(call__year=year)
-        .order_by("call__scheme__name", "call__title", "registry__name", "id")
+        .order_by("call__scheme__name", "call__title", "registry__short_name", "id")
         .values_list(
             "call__scheme__name",
             "call__title",

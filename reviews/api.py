@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
@@ -208,7 +208,7 @@ def list_reviews(request: HttpRequest, id: int) -> list[dict[str, Any]]:
         Review.objects.filter(application=app)
         .select_related("reviewer")
         .prefetch_related(Prefetch("scores", Score.objects.select_related("criterion")))
-        .order_by("submitted_at", "id")
+        .order_by(F("submitted_at").asc(nulls_last=True), "id")
     )
     conflicted = _conflicted_reviewers(app, [r.reviewer_id for r in reviews])
     if not is_secretariat(request.user):

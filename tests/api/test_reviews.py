@@ -1,0 +1,182 @@
+"""Reviews: no peeking before one's own is submitted, conflicted reviewers never count, and the ranked list."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from reviews.models import Conflict, Score
+from reviews.selectors import RankingRow, call_ranking, rank
+from tests.factories import (
+    ApplicationFactory,
+    AssignmentFactory,
+    CallFactory,
+    MembershipFactory,
+    ReviewFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# The data-quality scheme's criteria in the factories: methodology (weight 2), feasibility (1), value (1).
+
+
+def scored_review(application, state="submitted", **scores):
+    submitted_at = timezone.now() if state == "submitted" else None
+    review = ReviewFactory(application=application, state=state, submitted_at=submitted_at, scored=False)
+    for criterion in application.call.criteria.all():
+        Score.objects.create(review=review, criterion=criterion, value=scores[criterion.code])
+    return review
+
+
+def test_a_reviewer_sees_no_other_review_before_submitting_their_own(api):
+    app = ApplicationFactory(state="in_review")
+    scored_review(app, methodology=6, feasibility=4, value=5)
+    mine = scored_review(app, state="draft", methodology=3, feasibility=3, value=3)
+
+    response = api(mine.reviewer).get(f"/applications/{app.pk}/reviews")
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "You can see the other reviews once you have submitted your own."
+
+
+def test_after_submitting_a_reviewer_sees_the_submitted_unconflicted_reviews(api):
+    app = ApplicationFactory(state="in_review")
+    other = scored_review(app, methodology=6, feasibility=4, value=5)
+    scored_review(app, state="draft", methodology=1, feasibility=1, value=1)
+    conflicted = scored_review(app, methodology=7, feasibility=7, value=7)
+    Conflict.objects.create(application=app, reviewer=conflicted.reviewer, reason="Kollega.")
+    mine = scored_review(app, methodology=3, feasibility=3, value=3)
+
+    response = api(mine.reviewer).get(f"/applications/{app.pk}/reviews")
+
+    assert [(r["id"], r["scores"], r["weighted_score"]) for r in response.json()] == [
+        (other.pk, {"methodology": 6, "feasibility": 4, "value": 5}, 5.25),
+        (mine.pk, {"methodology": 3, "feasibility": 3, "value": 3}, 3.0),
+    ]
+
+
+def test_the_secretariat_sees_every_review_with_conflicts_flagged(api):
+    app = ApplicationFactory(state="in_review")
+    draft = scored_review(app, state="draft", methodology=1, feasibility=1, value=1)
+    conflicted = scored_review(app, methodology=7, feasibility=7, value=7)
+    MembershipFactory(user=conflicted.reviewer, registry=app.registry)
+
+    response = api(UserFactory(is_secretariat=True)).get(f"/applications/{app.pk}/reviews")
+
+    assert [(r["id"], r["state"], r["conflicted"]) for r in response.json()] == [
+        (conflicted.pk, "submitted", True),
+        (draft.pk, "draft", False),
+    ]
+
+
+def test_a_reviewer_reads_their_own_draft(api):
+    app = ApplicationFactory(state="in_review")
+    mine = scored_review(app, state="draft", methodology=2, feasibility=3, value=4)
+
+    response = api(mine.reviewer).get(f"/applications/{app.pk}/reviews/mine")
+
+    assert response.json() == {
+        "id": mine.pk,
+        "application": app.pk,
+        "reviewer": {"id": mine.reviewer_id, "name": mine.reviewer.full_name},
+        "state": "draft",
+        "scores": {"methodology": 2, "feasibility": 3, "value": 4},
+        "comment": "Godt begrunnet.",
+        "weighted_score": 2.75,
+        "submitted_at": None,
+        "conflicted": False,
+    }
+
+
+def test_declaring_a_conflict_hides_the_application_from_the_reviewer(api):
+    assignment = AssignmentFactory()
+    client = api(assignment.reviewer)
+
+    declared = client.post(f"/applications/{assignment.application_id}/conflict", {"reason": "Medforfatter."})
+    after = client.get(f"/applications/{assignment.application_id}")
+
+    assert declared.status_code == 201
+    assert after.status_code == 404
+
+
+def row(pk, mean, amount, first_time=True):
+    return RankingRow(
+        pk,
+        f"A{pk}",
+        pk,
+        "assessed",
+        Decimal(amount),
+        None,
+        first_time,
+        weighted_mean=None if mean is None else Decimal(mean),
+    )
+
+
+def test_rank_orders_by_mean_prefers_first_time_applicants_on_ties_and_counts_against_the_budget():
+    rows = [
+        row(1, "5.0", "90000", first_time=False),
+        row(2, "6.0", "100000"),
+        row(3, "5.0", "95000"),
+        row(4, None, "50000"),
+    ]
+
+    ranked = rank(rows, Decimal("200000"))
+
+    assert [(r.application_id, r.rank, r.cumulative_nok, r.within_budget) for r in ranked] == [
+        (2, 1, Decimal("100000"), True),
+        (3, 2, Decimal("195000"), True),
+        (1, 3, Decimal("285000"), False),
+        (4, None, None, False),
+    ]
+
+
+def test_call_ranking_averages_reviews_and_leaves_conflicted_ones_out():
+    call = CallFactory(budget_nok=Decimal("150000"))
+    strong = ApplicationFactory(call=call, state="assessed", requested_amount_nok=Decimal("90000"))
+    weak = ApplicationFactory(call=call, state="in_review", requested_amount_nok=Decimal("80000"))
+    unscored = ApplicationFactory(call=call, state="in_review")
+    ApplicationFactory(call=call, state="submitted")  # not in review yet: not ranked
+    scored_review(strong, methodology=6, feasibility=4, value=5)  # 5.25
+    scored_review(strong, methodology=4, feasibility=4, value=4)  # 4.0
+    declared = scored_review(strong, methodology=7, feasibility=7, value=7)
+    Conflict.objects.create(application=strong, reviewer=declared.reviewer, reason="Kollega.")
+    member = scored_review(weak, methodology=7, feasibility=7, value=7)
+    MembershipFactory(user=member.reviewer, registry=weak.registry)
+    scored_review(weak, methodology=3, feasibility=5, value=4)  # 3.75
+    scored_review(unscored, state="draft", methodology=7, feasibility=7, value=7)
+
+    ranking = call_ranking(call)
+
+    assert [
+        (r.application_id, r.rank, r.reviews, r.weighted_mean, r.spread, r.cumulative_nok, r.within_budget)
+        for r in ranking
+    ] == [
+        (strong.pk, 1, 2, Decimal("4.625"), Decimal("1.25"), Decimal("90000.00"), True),
+        (weak.pk, 2, 1, Decimal("3.75"), Decimal("0"), Decimal("170000.00"), False),
+        (unscored.pk, None, 0, None, None, None, False),
+    ]
+
+
+def test_the_ranking_through_the_api_uses_the_proposed_amount_once_made(api):
+    call = CallFactory(budget_nok=Decimal("100000"))
+    app = ApplicationFactory(call=call, state="recommended", proposed_amount_nok=Decimal("85000"))
+    scored_review(app, methodology=5, feasibility=5, value=6)
+
+    response = api(UserFactory(is_secretariat=True)).get(f"/calls/{call.pk}/ranking")
+
+    assert response.json() == [
+        {
+            "application": app.pk,
+            "title": app.title,
+            "state": "recommended",
+            "weighted_mean": 5.25,
+            "spread": 0.0,
+            "reviews": 1,
+            "rank": 1,
+            "requested_amount_nok": "90000.00",
+            "proposed_amount_nok": "85000.00",
+            "cumulative_nok": "85000.00",
+            "within_budget": True,
+        }
+    ]
