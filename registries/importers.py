@@ -505,6 +505,8 @@ def parse_values(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
         wrong = parsed.isna() | (parsed < 0)
         if column in ("year", "orgnr"):
             wrong |= parsed.notna() & (parsed != parsed.round())
+        if column == "year":
+            wrong |= parsed.notna() & ~parsed.between(1900, 2100)
         for index in frame.index[wrong & ~bad]:
             problems.append(Problem(_line(index), f"{column} is not a valid number: “{values[index]}”"))
         bad |= wrong
@@ -516,7 +518,7 @@ def parse_values(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     out = out[~bad.to_numpy()].copy()
     out["year"] = out["year"].astype("int64")
     out["orgnr"] = out["orgnr"].astype("int64")
-    return out, problems
+    return out, sorted(problems, key=lambda p: p.line)
 
 
 def split_unknown(values: pd.DataFrame, known_ids: set[str]) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -533,7 +535,10 @@ def aggregate(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def save_values(aggregated: pd.DataFrame, batch_size: int = BATCH_SIZE) -> Counts:
-    """Upsert IndicatorValue rows keyed by (indicator, organisation, year); equal rows are left alone."""
+    """Upsert IndicatorValue rows keyed by (indicator, organisation, year); equal rows are left alone.
+
+    Every ind_id and orgnr must exist already (see `split_unknown` and `add_unplaced_organisations`).
+    """
     counts = Counts()
     if aggregated.empty:
         return counts
@@ -545,7 +550,7 @@ def save_values(aggregated: pd.DataFrame, batch_size: int = BATCH_SIZE) -> Count
     for ind_id, orgnr, year, numerator, denominator in aggregated[
         ["ind_id", "orgnr", "year", "numerator", "denominator"]
     ].itertuples(index=False, name=None):
-        num, den = _money_like(numerator), _money_like(denominator)
+        num, den = _four_places(numerator), _four_places(denominator)
         current = existing.get((ind_id, int(orgnr), int(year)))
         if current is None:
             new.append(
@@ -565,9 +570,9 @@ def save_values(aggregated: pd.DataFrame, batch_size: int = BATCH_SIZE) -> Count
     return counts
 
 
-def _money_like(number: Any) -> Decimal:
-    """A sum from pandas as an exact Decimal with the model's 4 places (floats go through their shortest repr)."""
-    return Decimal(repr(float(number)) if not float(number).is_integer() else int(number)).quantize(Decimal("0.0001"))
+def _four_places(number: Any) -> Decimal:
+    """A pandas sum as an exact Decimal with the model's 4 places (numpy prints a float's shortest repr)."""
+    return Decimal(str(number)).quantize(Decimal("0.0001"))
 
 
 def read_csv_rows(path: Path | str) -> list[dict[str, str]]:

@@ -51,6 +51,7 @@ EVENTS = """"year";"orgnr";"var";"ind_id"
 2019;974795787;1;"nkr_rygg_ukjent"
 20x9;974795787;1;"nakke1"
 2019;974795787;-1;"nakke1"
+3019;974795787;1;"nakke1"
 """
 
 # korsband_DG.csv orders its columns differently; the header decides, not the position.
@@ -166,6 +167,7 @@ def test_parse_values_counts_each_event_row_as_denominator_one_and_reports_bad_r
     assert [(p.line, p.message) for p in problems] == [
         (7, "year is not a valid number: “20x9”"),
         (8, "var is not a valid number: “-1”"),
+        (9, "year is not a valid number: “3019”"),
     ]
 
 
