@@ -234,3 +234,34 @@ def test_revoked_token_is_revoked_once():
 
     assert ApiToken.objects.get().revoked_at is not None
     assert AuditEntry.objects.filter(action="accounts.apitoken.revoke").count() == 1
+
+
+def test_save_user_roles_makes_flags_and_memberships_exactly_as_given_and_keeps_admin(nkr, data_quality):
+    secretariat = UserFactory(is_superuser=True)
+    other = RegistryFactory()
+    user = UserFactory(email="a@example.no", is_superuser=True, is_staff=True, is_decider=True)
+    services.add_membership(user, other, by=secretariat)
+
+    services.save_user_roles(
+        user,
+        by=secretariat,
+        email="b@example.no",
+        full_name="Bea",
+        roles=["secretariat"],
+        registries=[nkr],
+        committees=["data_quality"],
+    )
+
+    user.refresh_from_db()
+    assert (user.email, user.full_name, user.is_secretariat, user.is_decider, user.is_superuser) == (
+        "b@example.no",
+        "Bea",
+        True,
+        False,
+        True,
+    )
+    assert list(user.memberships.values_list("registry_id", flat=True)) == [nkr.pk]
+    assert list(user.committee_memberships.values_list("group__scheme__code", flat=True)) == ["data_quality"]
+    assert list(EmailAddress.objects.filter(user=user).values_list("email", "verified", "primary")) == [
+        ("b@example.no", True, True)
+    ]
