@@ -19,7 +19,8 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 install: $(BIN)/.installed
 
 messages: install
-	$(MANAGE) compilemessages --ignore=.venv -v0
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install gettext (Debian: apt-get install gettext)" >&2; exit 1; }
+	DEBUG=1 $(MANAGE) compilemessages --ignore=.venv -v0
 
 demo: install messages
 	DEBUG=1 $(MANAGE) migrate --no-input -v0
@@ -37,6 +38,7 @@ worker: install
 	$(MANAGE) db_worker
 
 # The whole suite, browser tests included (Debian chromium is installed by .ci/run; locally they skip without it).
+# pytest's own exit code is make's: 5 (no test collected) fails like any other failure.
 test: install messages
 	TESTING=1 $(BIN)/pytest -p no:cacheprovider --create-db
 
