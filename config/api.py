@@ -1,12 +1,15 @@
 """HTTP API v1 (django-ninja). Routers live in each app's api.py and are mounted here.
 
 Every route needs `Authorization: Bearer <token>` and answers errors as application/problem+json (core.api), including
-405 for a wrong method and 404 for a path that does not exist. The OpenAPI document is /api/v1/openapi.json.
+405 for a wrong method, 404 for a path that does not exist, 413 for a body that is too large and 415 for one that is
+not JSON. The OpenAPI document is /api/v1/openapi.json.
 """
 
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
 from django.views.decorators.csrf import csrf_exempt
@@ -14,10 +17,29 @@ from ninja import NinjaAPI
 
 from core.api import TokenAuth, install_problem_handlers, problem
 
+WRITES = {"POST", "PUT", "PATCH"}
 
-def _problem_for_405(view: Any) -> Any:
+
+def _body_problem(request: HttpRequest) -> HttpResponse | None:
+    """413 for a body above DATA_UPLOAD_MAX_MEMORY_SIZE, 415 for a body that is not JSON."""
+    if request.method not in WRITES:
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return problem(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+    content_type = request.content_type or ""
+    if body and content_type != "application/json" and not content_type.endswith("+json"):
+        return problem(415, f"Send the body as application/json, not {content_type or 'without a content type'}.")
+    return None
+
+
+def _as_problems(view: Any) -> Any:
     @wraps(view)  # keeps csrf_exempt: ninja's views authenticate by token, not by cookie
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refused = _body_problem(request)
+        if refused is not None:
+            return refused
         response = view(request, *args, **kwargs)
         if isinstance(response, HttpResponseNotAllowed):
             allow = response["Allow"]
@@ -37,7 +59,7 @@ class ProblemNinjaAPI(NinjaAPI):
         urls = super()._get_urls()
         for pattern in urls:
             if isinstance(pattern, URLPattern):
-                pattern.callback = _problem_for_405(pattern.callback)
+                pattern.callback = _as_problems(pattern.callback)
         return [*urls, re_path(r"^.*$", _not_found)]
 
 

@@ -170,7 +170,8 @@ PROBLEM_RESPONSES = {400, 401, 403, 404, 409}
 
 def get_or_404[M: models.Model](qs: models.QuerySet[M], pk: Any, what: str) -> M:
     """The object if this user may know it exists; otherwise 404, the same as for an id that does not exist."""
-    obj = qs.filter(pk=pk).first()
+    out_of_range = isinstance(pk, int) and not 0 < pk <= MAX_ID
+    obj = None if out_of_range else qs.filter(pk=pk).first()
     if obj is None:
         raise Http404(f"No {what} with id {pk}.")
     return obj
@@ -192,6 +193,9 @@ def _aware(value: datetime) -> datetime:
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
+MAX_ID = 2**63 - 1
+# An id in a body or query: a database key, so no overflow reaches the database.
+Id = Annotated[int, pydantic.Field(ge=1, le=MAX_ID)]
 # Money in: a decimal in NOK ("85000.00" or 85000), at most 10 digits before and 2 after the point.
 Money = Annotated[Decimal, pydantic.Field(max_digits=12, decimal_places=2, allow_inf_nan=False)]
 # Money out: always a decimal string with two places, "85000.00".
@@ -216,6 +220,18 @@ class InputSchema(Schema):
     """Request bodies: unknown fields are refused rather than silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class PageQuery(Schema):
+    """Optional paging of a list, in its documented order; without `limit`, the whole list."""
+
+    limit: int | None = pydantic.Field(None, ge=1, le=1000)
+    offset: int = pydantic.Field(0, ge=0)
+
+    def apply[M: models.Model](self, qs: models.QuerySet[M]) -> models.QuerySet[M]:
+        if self.limit is None:
+            return qs[self.offset :] if self.offset else qs
+        return qs[self.offset : self.offset + self.limit]
 
 
 class TransitionIn(InputSchema):

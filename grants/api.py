@@ -12,9 +12,11 @@ from pydantic import StringConstraints
 from core.api import (
     AwareDatetime,
     HistoryOut,
+    Id,
     InputSchema,
     Money,
     MoneyOut,
+    PageQuery,
     TransitionIn,
     as_number,
     get_or_404,
@@ -212,7 +214,7 @@ class BudgetLineIn(InputSchema):
 
 
 class IndicatorIn(InputSchema):
-    indicator: str = Field(description="SKDE indicator id of the applicant registry, e.g. nakke1.")
+    indicator: str = Field(max_length=80, description="SKDE indicator id of the applicant registry, e.g. nakke1.")
     baseline_value: IndicatorNumber | None = None
     baseline_year: Year | None = None
     target_value: IndicatorNumber | None = None
@@ -237,15 +239,15 @@ class ApplicationFields(InputSchema):
 
 
 class ApplicationIn(ApplicationFields):
-    call: int
-    registry: int
+    call: Id
+    registry: Id
 
 
 class ApplicationPatch(InputSchema):
     """Only the fields sent are changed; a list sent replaces the whole list."""
 
-    call: int | None = Field(None, description="Cannot be changed; accepted when equal to the current value.")
-    registry: int | None = Field(None, description="Cannot be changed; accepted when equal to the current value.")
+    call: Id | None = Field(None, description="Cannot be changed; accepted when equal to the current value.")
+    registry: Id | None = Field(None, description="Cannot be changed; accepted when equal to the current value.")
     title: Annotated[str, StringConstraints(max_length=250)] | None = None
     summary: str | None = None
     aims: str | None = None
@@ -343,9 +345,9 @@ class ApplicationOut(Schema):
 
 
 class ApplicationsQuery(Schema):
-    call: int | None = None
+    call: Id | None = None
     state: ApplicationState | None = None
-    registry: int | None = None
+    registry: Id | None = None
 
 
 def _applications(user: Any) -> QuerySet[Application]:
@@ -366,13 +368,16 @@ def _load_application(request: HttpRequest, id: int) -> Application:
 
 
 @router.get("/applications", response=list[ApplicationOut])
-def list_applications(request: HttpRequest, filters: Query[ApplicationsQuery]) -> list[Application]:
+def list_applications(
+    request: HttpRequest, filters: Query[ApplicationsQuery], page: Query[PageQuery]
+) -> list[Application]:
+    """Newest first."""
     qs = _applications(request.user)
     for key in ("call", "state", "registry"):
         value = getattr(filters, key)
         if value is not None:
             qs = qs.filter(**{key: value})
-    return list(with_workflow(list(qs), request.user))
+    return list(with_workflow(list(page.apply(qs)), request.user))
 
 
 @router.get("/applications/{int:id}", response={200: ApplicationOut, **problem_responses(404)})

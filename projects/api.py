@@ -9,8 +9,10 @@ from ninja import Field, Query, Router, Schema
 
 from core.api import (
     HistoryOut,
+    Id,
     InputSchema,
     MoneyOut,
+    PageQuery,
     TransitionIn,
     as_number,
     get_or_404,
@@ -93,7 +95,7 @@ class ProjectOut(Schema):
 
 class ProjectsQuery(Schema):
     state: ProjectState | None = None
-    registry: int | None = None
+    registry: Id | None = None
 
 
 class FinalReportIn(InputSchema):
@@ -156,13 +158,14 @@ def _load(request: HttpRequest, id: int) -> Project:
 
 
 @router.get("/projects", response=list[ProjectOut])
-def list_projects(request: HttpRequest, filters: Query[ProjectsQuery]) -> list[Project]:
+def list_projects(request: HttpRequest, filters: Query[ProjectsQuery], page: Query[PageQuery]) -> list[Project]:
+    """Newest first."""
     qs = _projects(request.user)
     if filters.state is not None:
         qs = qs.filter(state=filters.state)
     if filters.registry is not None:
         qs = qs.filter(registry_id=filters.registry)
-    return _with_details(list(qs), request.user)
+    return _with_details(list(page.apply(qs)), request.user)
 
 
 @router.get("/projects/{int:id}", response={200: ProjectOut, **problem_responses(404)})

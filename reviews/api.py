@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from accounts.rules import is_secretariat, registry_ids
-from core.api import InputSchema, MoneyOut, TransitionIn, as_number, get_or_404, problem_responses
+from core.api import Id, InputSchema, MoneyOut, TransitionIn, as_number, get_or_404, problem_responses
 from core.exceptions import ActionRefused, InvalidTransition, NotPermitted
 from grants.enums import ApplicationState
 from grants.models import Application
@@ -28,7 +28,7 @@ ScoreValue = Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
 
 
 class AssignIn(InputSchema):
-    user: int = Field(description="Id of a member of the scheme's expert group.")
+    user: Id = Field(description="Id of a member of the scheme's expert group.")
 
 
 class AssignmentOut(Schema):

@@ -101,3 +101,28 @@ def test_malformed_json_is_a_400_problem(api):
 
     assert response.status_code == 400
     assert problem(response)["detail"] == "Cannot parse request body"
+
+
+def test_a_body_that_is_not_json_is_a_415_problem(api):
+    client = api(UserFactory(is_secretariat=True)).client
+
+    response = client.post("/api/v1/calls", data="title=x", content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 415
+    assert problem(response)["detail"] == "Send the body as application/json, not application/x-www-form-urlencoded."
+
+
+def test_a_body_above_the_upload_limit_is_a_413_problem(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    client = api(UserFactory(is_secretariat=True)).client
+
+    response = client.post("/api/v1/calls", data='{"title": "' + "x" * 200 + '"}', content_type="application/json")
+
+    assert response.status_code == 413
+    assert problem(response)["detail"] == "The request body is larger than 100 bytes."
+
+
+def test_an_id_beyond_any_database_key_is_404(api):
+    response = api(UserFactory()).get("/registries/99999999999999999999999")
+
+    assert response.status_code == 404

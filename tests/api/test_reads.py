@@ -230,3 +230,13 @@ def test_an_applicant_sees_their_own_profile(api):
         "registries": [],
         "committees": [],
     }
+
+
+def test_applications_can_be_paged_newest_first(api):
+    registry = RegistryFactory()
+    apps = ApplicationFactory.create_batch(5, registry=registry)
+    client = api(member_of(registry))
+
+    response = client.get("/applications", limit=2, offset=1)
+
+    assert [a["id"] for a in response.json()] == [apps[3].pk, apps[2].pk]
