@@ -79,3 +79,13 @@ def timeline(entries) -> list[dict]:
         }
         for e in entries
     ]
+
+
+def _subjects(entries: list) -> dict:
+    """Names of the people an entry is about (e.g. the assigned reviewer), fetched in one query."""
+    from django.contrib.auth import get_user_model
+
+    ids = {e.data.get("reviewer") for e in entries if isinstance(e.data, dict) and e.data.get("reviewer")}
+    if not ids:
+        return {}
+    return {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=ids)}
