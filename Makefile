@@ -22,6 +22,8 @@ messages: install
 	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install gettext (Debian: apt-get install gettext)" >&2; exit 1; }
 	DEBUG=1 $(MANAGE) compilemessages --ignore=.venv -v0
 
+# Links in the demo's mails and loaddemo's login hint point at this server unless SITE_URL is set.
+demo: export SITE_URL ?= http://127.0.0.1:$(PORT)
 demo: install messages
 	DEBUG=1 $(MANAGE) migrate --no-input -v0
 	DEBUG=1 $(MANAGE) createcachetable

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_fsm",
     "django_tasks_db",
+    "ninja",  # serves Swagger UI for /api/v1/docs from our static files: the CSP blocks the CDN copy
     "core",
     "accounts",
     "audit",

@@ -196,3 +196,16 @@ def test_application_pages_fit_a_phone_screen(page, world, browser_log):
     assert widths == {("edit", 390): 390, ("application", 390): 390, ("edit", 1280): 1280, ("application", 1280): 1280}
     assert browser_log.csp == []
     assert browser_log.errors == []
+
+
+def test_api_docs_render_from_our_own_static_files(page, browser_log):
+    # Arrange: nothing; the documentation is public, like the OpenAPI document it renders.
+
+    # Act
+    page.goto("/api/v1/docs")
+
+    # Assert: Swagger UI ran (no CDN: the strict CSP allows only our own scripts) and lists the API.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Registry Grants API")
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/applications").first).to_be_visible()
+    assert browser_log.csp == []
+    assert browser_log.errors == []
