@@ -50,6 +50,20 @@ def _to_registry(template: str) -> Callable[[int], int]:
     return send
 
 
+def application_withdrawn(pk: int) -> int:
+    """The registry is told; so is the secretariat, unless the application never left the draft."""
+    from audit.services import history
+
+    app = _application(pk)
+    entries = list(history(app))
+    sent = emails.send(
+        "application_status", _registry_emails(app.registry_id), {"application": app, "entry": entries[-1]}
+    )
+    if entries[-1].source != "draft":
+        sent += emails.send("application_status", _secretariat_emails(), {"application": app, "entry": entries[-1]})
+    return sent
+
+
 def reviewer_assigned(pk: int) -> int:
     from reviews.models import Assignment
 
@@ -90,7 +104,7 @@ def _milestone_to(template: str, to_secretariat: bool) -> Callable[[int], int]:
 
 NOTIFICATIONS: dict[str, Callable[[int], int]] = {
     "application_submitted": application_submitted,
-    "application_withdrawn": _to_registry("application_status"),
+    "application_withdrawn": application_withdrawn,
     "changes_requested": _to_registry("application_status"),
     "application_ineligible": _to_registry("application_status"),
     "application_decided": _to_registry("application_status"),

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -42,9 +43,10 @@ def action_forms(
 
 
 def report_error(request: HttpRequest, exc: DomainError) -> None:
+    """Show a refused action as a message. Not being allowed is a 403 page, not a message."""
     if isinstance(exc, NotPermitted):
-        messages.error(request, _("You are not allowed to do this."))
-    elif isinstance(exc, InvalidTransition):
+        raise PermissionDenied(exc.message) from exc
+    if isinstance(exc, InvalidTransition):
         messages.error(
             request,
             _("This could not be done: %(reason)s Reload the page to see the current state.") % {"reason": exc.message},

@@ -307,7 +307,10 @@ def _check_deadline(application: Application) -> None:
     call = application.call
     if not call.is_accepting():
         deadline = timezone.localtime(call.closes_at)
-        if call.state == CallState.OPEN and timezone.now() < call.opens_at:
+        if call.state != CallState.OPEN:
+            msg = _("This call is closed; applications can no longer be submitted.")
+            raise ActionRefused(msg, {"call": [msg]})
+        if timezone.now() < call.opens_at:
             msg = _("The call opens %(opens)s; you cannot submit before then.") % {
                 "opens": formats.date_format(timezone.localtime(call.opens_at), "DATETIME_FORMAT")
             }

@@ -83,6 +83,7 @@ class Milestone(FSMModelMixin, models.Model):
         field=state,
         source=[M.PLANNED, M.REVISION_REQUESTED],
         target=M.REPORTED,
+        conditions=[rules.project_is_active],
         permission=as_permission(rules.can_report_milestone),
     )
     def report(self, text: str) -> None:

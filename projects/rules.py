@@ -22,7 +22,12 @@ def can_follow_up(user: Any, project: Any) -> bool:
 
 
 def can_report_milestone(user: Any, milestone: Any) -> bool:
-    return is_project_member(user, milestone.project) and milestone.project.state == "active"
+    return is_project_member(user, milestone.project)
+
+
+def project_is_active(milestone: Any) -> bool:
+    """Progress can be reported only while the project runs (a transition condition, so a wrong state is 409)."""
+    return milestone.project.state == "active"
 
 
 def can_review_milestone(user: Any, milestone: Any) -> bool:

@@ -92,9 +92,14 @@ def _payments_due(project: Project, trigger: str) -> None:
 
 
 def accept_agreement(project: Project, *, by: Any, comment: str = "") -> Project:
-    return fire(project, "accept_agreement", by=by, comment=comment,
-                after=lambda p: _payments_due(p, PaymentTrigger.AGREEMENT),
-                on_commit=[after_commit("agreement_accepted")])
+    return fire(
+        project,
+        "accept_agreement",
+        by=by,
+        comment=comment,
+        after=lambda p: _payments_due(p, PaymentTrigger.AGREEMENT),
+        on_commit=[after_commit("agreement_accepted")],
+    )
 
 
 def save_final_report(project: Project, *, by: Any, sections: dict[str, str]) -> FinalReport:
@@ -137,14 +142,26 @@ def submit_final_report(project: Project, *, by: Any, comment: str = "") -> Proj
 
         FinalReport.objects.filter(project=locked).update(submitted_at=timezone.now())
 
-    return fire(project, "submit_final_report", by=by, comment=comment, check=check, after=stamp,
-                on_commit=[after_commit("final_report_submitted")])
+    return fire(
+        project,
+        "submit_final_report",
+        by=by,
+        comment=comment,
+        check=check,
+        after=stamp,
+        on_commit=[after_commit("final_report_submitted")],
+    )
 
 
 def approve_final_report(project: Project, *, by: Any, comment: str = "") -> Project:
-    return fire(project, "approve_final_report", by=by, comment=comment,
-                after=lambda p: _payments_due(p, PaymentTrigger.FINAL_REPORT),
-                on_commit=[after_commit("final_report_decided")])
+    return fire(
+        project,
+        "approve_final_report",
+        by=by,
+        comment=comment,
+        after=lambda p: _payments_due(p, PaymentTrigger.FINAL_REPORT),
+        on_commit=[after_commit("final_report_decided")],
+    )
 
 
 def return_final_report(project: Project, *, by: Any, comment: str = "") -> Project:
@@ -153,8 +170,18 @@ def return_final_report(project: Project, *, by: Any, comment: str = "") -> Proj
             msg = _("Say what must be revised.")
             raise ActionRefused(msg, {"comment": [msg]})
 
-    return fire(project, "return_final_report", by=by, comment=comment, check=check,
-                on_commit=[after_commit("final_report_decided")])
+    def reopen(locked: Project) -> None:
+        FinalReport.objects.filter(project=locked).update(submitted_at=None)
+
+    return fire(
+        project,
+        "return_final_report",
+        by=by,
+        comment=comment,
+        check=check,
+        after=reopen,
+        on_commit=[after_commit("final_report_decided")],
+    )
 
 
 def terminate(project: Project, *, by: Any, comment: str = "") -> Project:
@@ -170,11 +197,17 @@ def terminate(project: Project, *, by: Any, comment: str = "") -> Project:
             source = payment.state
             payment.cancel()
             payment.save()
-            record(payment, "finance.payment.cancel", actor=by, source=source, target=payment.state,
-                   comment=comment)
+            record(payment, "finance.payment.cancel", actor=by, source=source, target=payment.state, comment=comment)
 
-    return fire(project, "terminate", by=by, comment=comment, check=check, after=cancel_open_payments,
-                on_commit=[after_commit("project_terminated")])
+    return fire(
+        project,
+        "terminate",
+        by=by,
+        comment=comment,
+        check=check,
+        after=cancel_open_payments,
+        on_commit=[after_commit("project_terminated")],
+    )
 
 
 def report_milestone(milestone: Milestone, *, by: Any, text: str) -> Milestone:
@@ -183,8 +216,9 @@ def report_milestone(milestone: Milestone, *, by: Any, text: str) -> Milestone:
             msg = _("Write the progress report.")
             raise ActionRefused(msg, {"text": [msg]})
 
-    return fire(milestone, "report", by=by, kwargs={"text": text}, check=check,
-                on_commit=[after_commit("milestone_reported")])
+    return fire(
+        milestone, "report", by=by, kwargs={"text": text}, check=check, on_commit=[after_commit("milestone_reported")]
+    )
 
 
 def approve_milestone(milestone: Milestone, *, by: Any, comment: str = "") -> Milestone:
@@ -197,8 +231,14 @@ def request_milestone_revision(milestone: Milestone, *, by: Any, comment: str = 
             msg = _("Say what must be revised.")
             raise ActionRefused(msg, {"comment": [msg]})
 
-    return fire(milestone, "request_revision", by=by, comment=comment, check=check,
-                on_commit=[after_commit("milestone_returned")])
+    return fire(
+        milestone,
+        "request_revision",
+        by=by,
+        comment=comment,
+        check=check,
+        on_commit=[after_commit("milestone_returned")],
+    )
 
 
 PROJECT_ACTIONS = {

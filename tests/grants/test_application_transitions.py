@@ -75,7 +75,7 @@ def _fire(name, app, user):
     return APPLICATION_ACTIONS[name](app, by=user, comment=COMMENT, **EXTRA_ARGS.get(name, {}))
 
 
-def _expected_mail(name, app, cast):
+def _expected_mail(name, app, cast, source):
     applicant, secretariat = [cast["applicant"].email], [cast["secretariat"].email]
     if name in ("submit", "resubmit"):
         return [
@@ -83,7 +83,11 @@ def _expected_mail(name, app, cast):
             (nb("New application from %(registry)s: %(title)s", registry=app.registry, title=app.title), secretariat),
         ]
     if name in TO_REGISTRY_STATUS:
-        return [(nb("%(title)s: %(state)s", title=app.title, state=label_nb(S(SPEC[name].target))), applicant)]
+        subject = nb("%(title)s: %(state)s", title=app.title, state=label_nb(S(SPEC[name].target)))
+        # A withdrawal the secretariat had already received is news to the secretariat too.
+        if name == "withdraw" and source != "draft":
+            return [(subject, applicant), (subject, secretariat)]
+        return [(subject, applicant)]
     return []
 
 
@@ -109,7 +113,7 @@ def test_allowed_source_moves_to_target_with_one_audit_entry_and_mail(name, sour
     assert [e.action for e in entries] == [f"grants.application.{name}", *SIDE_ENTRIES.get(name, [])]
     assert entry_fields(entries[0]) == (f"grants.application.{name}", user, source, SPEC[name].target, COMMENT)
     assert (entries[0].content_type.model, entries[0].object_id) == ("application", app.pk)
-    assert sent() == _expected_mail(name, app, cast)
+    assert sent() == _expected_mail(name, app, cast, source)
 
 
 @pytest.mark.parametrize(("name", "source"), disallowed(SPEC, S.values))
