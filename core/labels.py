@@ -66,11 +66,13 @@ def action_label(code: str) -> str:
 
 
 def timeline(entries) -> list[dict]:
+    entries = list(entries)
+    subjects = _subjects(entries)
     return [
         {
             "at": e.at,
             "actor": e.actor,
-            "label": action_label(e.action),
+            "label": _label(e, subjects),
             "source": e.source,
             "target": e.target,
             "source_label": STATE_LABELS.get(e.source, e.source),
@@ -79,6 +81,12 @@ def timeline(entries) -> list[dict]:
         }
         for e in entries
     ]
+
+
+def _label(entry, subjects: dict) -> str:
+    label = action_label(entry.action)
+    subject = subjects.get(entry.data.get("reviewer")) if isinstance(entry.data, dict) else None
+    return f"{label}: {subject}" if subject else label
 
 
 def _subjects(entries: list) -> dict:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.rules import registry_ids
-from audit.services import history
+from audit.services import history_for
 from core.access import visible_application, visible_call
 from core.exceptions import ActionRefused, DomainError
 from core.labels import timeline
@@ -137,7 +137,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "actions": action_forms(
             available_transitions(call, request.user), reverse("grants:call_transition", args=[call.pk])
         ),
-        "entries": timeline(history(call)),
+        "entries": timeline(history_for(call, request.user)),
     }
     return render(request, "grants/call_detail.html", ctx)
 
@@ -366,7 +366,7 @@ def _detail_context(
         "completeness": services.completeness_errors(application)
         if application.state in ("draft", "changes_requested")
         else {},
-        "entries": timeline(history(application)),
+        "entries": timeline(history_for(application, user)),
         "project": getattr(application, "project", None) if application.state == "granted" else None,
         **review_context(request, application),
     }

@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from audit.services import history
+from audit.services import history_for
 from core.access import visible_milestone, visible_project
 from core.exceptions import ActionRefused, DomainError
 from core.labels import action_label, timeline
@@ -72,7 +72,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "actions": action_forms(
             available_transitions(project, request.user), reverse("projects:project_transition", args=[project.pk])
         ),
-        "entries": timeline(history(project)),
+        "entries": timeline(history_for(project, request.user)),
     }
     return render(request, "projects/project_detail.html", ctx)
 

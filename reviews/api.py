@@ -8,7 +8,7 @@ from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from accounts.rules import is_secretariat, registry_ids
+from accounts.rules import is_secretariat
 from core.api import Id, InputSchema, MoneyOut, TransitionIn, as_number, get_or_404, problem_responses
 from core.exceptions import ActionRefused, InvalidTransition, NotPermitted
 from grants.enums import ApplicationState
@@ -19,7 +19,7 @@ from registries.models import Membership
 from . import rules, services
 from .enums import SCORE_MAX, SCORE_MIN, ReviewState
 from .models import Assignment, Conflict, Review, Score
-from .selectors import RankingRow, call_ranking, weighted_mean
+from .selectors import RankingRow, ranking_for, weighted_mean
 
 router = Router(tags=["reviews"])
 User = get_user_model()
@@ -232,15 +232,7 @@ def ranking(request: HttpRequest, id: int) -> list[dict[str, Any]]:
     call = get_or_404(calls_visible_to(request.user), id, "call")
     if not rules.can_see_ranking(request.user, call):
         raise NotPermitted("Only the secretariat and the scheme's expert group may see the ranking.")
-    rows = call_ranking(call)
-    if not is_secretariat(request.user):
-        hidden = set(
-            Conflict.objects.filter(application__call=call, reviewer=request.user, waived_at__isnull=True).values_list(
-                "application_id", flat=True
-            )
-        )
-        own = registry_ids(request.user)
-        rows = [r for r in rows if r.application_id not in hidden and r.registry_id not in own]
+    rows = ranking_for(call, request.user)
     return [_ranking_out(r) for r in rows]
 
 

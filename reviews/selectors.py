@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
@@ -127,3 +128,20 @@ def call_ranking(call: Call) -> list[RankingRow]:
             row.spread = max(own) - min(own)
         rows.append(row)
     return rank(rows, call.budget_nok)
+
+
+def ranking_for(call: Call, viewer: Any) -> list[RankingRow]:
+    """The ranking as `viewer` may see it: a member never sees the row of an application they are conflicted
+    with (member of the applicant registry or a declared, unwaived conflict); ranks are computed over all rows."""
+    from accounts.rules import is_secretariat, registry_ids
+
+    rows = call_ranking(call)
+    if is_secretariat(viewer):
+        return rows
+    hidden = set(
+        Conflict.objects.filter(application__call=call, reviewer=viewer, waived_at__isnull=True).values_list(
+            "application_id", flat=True
+        )
+    )
+    own = registry_ids(viewer)
+    return [r for r in rows if r.application_id not in hidden and r.registry_id not in own]

@@ -81,10 +81,14 @@ def _validate_scores(application: Application, scores: dict[str, Any]) -> dict[s
             if str(number) != str(value).strip() and not isinstance(value, int):
                 raise ValueError
         except (TypeError, ValueError):
-            errors[f"scores.{code}"] = [_("Enter a whole number from %(a)s to %(b)s.") % {"a": SCORE_MIN, "b": SCORE_MAX}]
+            errors[f"scores.{code}"] = [
+                _("Enter a whole number from %(a)s to %(b)s.") % {"a": SCORE_MIN, "b": SCORE_MAX}
+            ]
             continue
         if not SCORE_MIN <= number <= SCORE_MAX:
-            errors[f"scores.{code}"] = [_("Enter a whole number from %(a)s to %(b)s.") % {"a": SCORE_MIN, "b": SCORE_MAX}]
+            errors[f"scores.{code}"] = [
+                _("Enter a whole number from %(a)s to %(b)s.") % {"a": SCORE_MIN, "b": SCORE_MAX}
+            ]
             continue
         clean[code] = number
     if errors:

@@ -152,7 +152,10 @@ def ranking(request: HttpRequest, pk: int) -> HttpResponse:
     call = visible_call(request.user, pk)
     if not rules.can_see_ranking(request.user, call):
         raise PermissionDenied
-    from .selectors import ranking as compute_ranking
+    from registries.models import Registry
 
-    rows = compute_ranking(call, viewer=request.user)
-    return render(request, "reviews/ranking.html", {"call": call, "rows": rows})
+    from .selectors import ranking_for
+
+    rows = ranking_for(call, request.user)
+    names = dict(Registry.objects.filter(pk__in={r.registry_id for r in rows}).values_list("pk", "short_name"))
+    return render(request, "reviews/ranking.html", {"call": call, "rows": rows, "registry_names": names})

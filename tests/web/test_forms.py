@@ -255,3 +255,21 @@ def test_scheme_with_a_taken_code_is_refused(client):
     assert response.status_code == 200
     assert response.context["form"].errors["code"] == ["Scheme with this Code already exists."]
     assert Scheme.objects.count() == 1
+
+
+def test_applicant_timeline_does_not_reveal_who_reviews(client):
+    from reviews.services import assign_reviewer
+    from tests.factories import reviewer_for
+
+    app = ApplicationFactory(state="in_review")
+    reviewer = reviewer_for(app.call.scheme, full_name="Rita Fagfelle")
+    secretariat = UserFactory(is_secretariat=True)
+    assign_reviewer(app, by=secretariat, reviewer=reviewer)
+
+    client.force_login(member_of(app.registry))
+    applicant_page = client.get(reverse("grants:application_detail", args=[app.pk])).content.decode()
+    client.force_login(secretariat)
+    secretariat_page = client.get(reverse("grants:application_detail", args=[app.pk])).content.decode()
+
+    assert "Rita Fagfelle" not in applicant_page
+    assert "Reviewer assigned: Rita Fagfelle" in secretariat_page
