@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from accounts.rules import is_member_of
 from audit.services import record
-from core.exceptions import ActionRefused, NotPermitted
+from core.exceptions import ActionRefused, InvalidTransition, NotPermitted
 from core.notify import after_commit
 from core.workflow import fire
 from finance.models import BudgetLine
@@ -277,7 +277,8 @@ def update_application(application: Application, *, by: Any, data: dict[str, Any
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state not in EDITABLE:
-            raise ActionRefused(
+            # A concurrent submit (or a decision) got there first: a state conflict, not bad input.
+            raise InvalidTransition(
                 _("The application can no longer be changed (state: %(state)s).")
                 % {"state": locked.get_state_display()}
             )

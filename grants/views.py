@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.rules import registry_ids
 from audit.services import history_for
 from core.access import visible_application, visible_call
-from core.exceptions import ActionRefused, DomainError
+from core.exceptions import ActionRefused, DomainError, InvalidTransition
 from core.labels import timeline
 from core.views_helpers import action_forms, report_error
 from core.workflow import available_transitions
@@ -278,6 +278,10 @@ def _save(request: HttpRequest, application: Application) -> tuple[dict[str, Any
             return forms, True
         except ActionRefused as exc:
             _apply_service_errors(forms, exc)
+        except InvalidTransition as exc:
+            # Submitted (or decided) meanwhile: show the input again with the reason, store nothing.
+            forms["form"].add_error(None, exc.message)
+            return forms, False
     services.keep_unsaved_input(application, by=request.user, raw=_raw(request))
     return forms, False
 
