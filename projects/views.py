@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -103,6 +104,15 @@ def final_report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     report, _created = FinalReport.objects.get_or_create(project=project)
     sections = _sections(project, report)
     error = None
+    if request.method == "POST" and request.headers.get("HX-Request"):
+        # Autosave while typing: save the text and answer with the status line only.
+        posted = {s["key"]: request.POST.get(f"section_{s['key']}", "") for s in sections}
+        try:
+            services.save_final_report(project, by=request.user, sections=posted)
+            saved = True
+        except DomainError:
+            saved = False
+        return render(request, "grants/_autosave_status.html", {"saved": saved, "at": timezone.localtime()})
     if request.method == "POST":
         posted = {s["key"]: request.POST.get(f"section_{s['key']}", "") for s in sections}
         try:

@@ -273,3 +273,20 @@ def test_applicant_timeline_does_not_reveal_who_reviews(client):
 
     assert "Rita Fagfelle" not in applicant_page
     assert "Reviewer assigned: Rita Fagfelle" in secretariat_page
+
+
+def test_final_report_autosaves_while_typing(client):
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory(state="active")
+    client.force_login(member_of(project.registry))
+
+    response = client.post(
+        reverse("projects:final_report_edit", args=[project.pk]),
+        {"section_summary": "Halvveis"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "Saved" in response.content.decode()
+    project.final_report.refresh_from_db()
+    assert project.final_report.sections == {"summary": "Halvveis", "results": ""}
