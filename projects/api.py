@@ -23,7 +23,7 @@ from core.api import (
 from core.exceptions import InvalidTransition, NotPermitted
 from finance.api import PaymentOut
 from grants.models import ApplicationIndicator
-from registries.api import latest_national
+from registries.selectors import latest_national
 
 from . import rules, services
 from .enums import MilestoneState, ProjectState

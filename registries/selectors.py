@@ -1,0 +1,86 @@
+"""Indicator values rolled up through the organisation tree (hospital → HF → RHF → nation)."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .models import IndicatorValue, Organisation
+
+NATION = 1
+
+
+@dataclass(frozen=True)
+class Sums:
+    numerator: Decimal
+    denominator: Decimal
+
+    def __add__(self, other: "Sums") -> "Sums":
+        return Sums(self.numerator + other.numerator, self.denominator + other.denominator)
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+
+@dataclass(frozen=True)
+class Tree:
+    parent: dict[int, int | None]
+    level: dict[int, str]
+
+    @classmethod
+    def load(cls) -> "Tree":
+        rows = list(Organisation.objects.values_list("orgnr", "parent_id", "level"))
+        return cls({o: p for o, p, _lvl in rows}, {o: lvl for o, _p, lvl in rows})
+
+    def ancestors(self, orgnr: int) -> list[int]:
+        """The unit's parents up to the root, guarding against a cycle in imported data."""
+        result: list[int] = []
+        parent = self.parent.get(orgnr)
+        while parent is not None and parent != orgnr and parent not in result:
+            result.append(parent)
+            orgnr, parent = parent, self.parent.get(parent)
+        return result
+
+
+def roll_up(delivered: dict[int, Sums], tree: Tree) -> dict[int, Sums]:
+    """Sums per unit for one indicator and year.
+
+    A unit's own delivered row wins (SKDE's aggregated files carry national rows, orgnr 1); otherwise the unit is the
+    sum of the rows delivered below it. A row is added to each ancestor up to the first one with its own delivered
+    row, so a hospital is not counted twice when its HF is delivered too.
+    """
+    result: dict[int, Sums] = dict(delivered)
+    for orgnr, sums in delivered.items():
+        for ancestor in tree.ancestors(orgnr):
+            if ancestor in delivered:
+                break
+            result[ancestor] = result[ancestor] + sums if ancestor in result else sums
+    return result
+
+
+def rolled_up_values(
+    indicator_ids: Iterable[str], *, year: int | None = None, tree: Tree | None = None
+) -> dict[str, dict[int, dict[int, Sums]]]:
+    """indicator id → year → orgnr → sums, for every unit at every level (two queries)."""
+    tree = tree or Tree.load()
+    rows = IndicatorValue.objects.filter(indicator_id__in=list(indicator_ids))
+    if year is not None:
+        rows = rows.filter(year=year)
+    delivered: dict[str, dict[int, dict[int, Sums]]] = defaultdict(lambda: defaultdict(dict))
+    for ind, org, yr, num, den in rows.values_list(
+        "indicator_id", "organisation_id", "year", "numerator", "denominator"
+    ):
+        delivered[ind][yr][org] = Sums(num, den)
+    return {ind: {yr: roll_up(units, tree) for yr, units in years.items()} for ind, years in delivered.items()}
+
+
+def latest_national(indicator_ids: Iterable[str]) -> dict[str, tuple[int, Sums]]:
+    """indicator id → (latest year with a national value, its sums)."""
+    result = {}
+    for ind, years in rolled_up_values(indicator_ids).items():
+        with_nation = [yr for yr, units in years.items() if NATION in units]
+        if with_nation:
+            latest = max(with_nation)
+            result[ind] = (latest, years[latest][NATION])
+    return result
