@@ -55,3 +55,18 @@ def report_error(request: HttpRequest, exc: DomainError) -> None:
         details = [f"{m}" for msgs in exc.errors.values() for m in msgs if m != exc.message]
         text = exc.message + (" " + " ".join(dict.fromkeys(details)) if details else "")
         messages.error(request, text)
+
+
+def run_action(request: HttpRequest, actions: dict[str, Any], obj: Any) -> None:
+    """Fire the posted action (`action`, `comment`) through its service and report the outcome as a message."""
+    name = request.POST.get("action", "")
+    service = actions.get(name)
+    if service is None:
+        messages.error(request, _("Unknown action."))
+        return
+    try:
+        service(obj, by=request.user, comment=request.POST.get("comment", ""))
+    except DomainError as exc:
+        report_error(request, exc)
+    else:
+        messages.success(request, _("Done: %(action)s.") % {"action": action_label(name)})

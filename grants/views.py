@@ -21,7 +21,7 @@ from audit.services import history_for
 from core.access import visible_application, visible_call
 from core.exceptions import ActionRefused, DomainError, InvalidTransition
 from core.labels import timeline
-from core.views_helpers import action_forms, report_error
+from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
 from registries.models import Indicator, Registry
 from reviews import rules as review_rules
@@ -146,17 +146,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def call_transition(request: HttpRequest, pk: int) -> HttpResponse:
     call = visible_call(request.user, pk)
-    name = request.POST.get("action", "")
-    service = services.CALL_ACTIONS.get(name)
-    if service is None:
-        messages.error(request, _("Unknown action."))
-        return redirect("grants:call_detail", call.pk)
-    try:
-        service(call, by=request.user, comment=request.POST.get("comment", ""))
-    except DomainError as exc:
-        report_error(request, exc)
-    else:
-        messages.success(request, _("Done: %(action)s.") % {"action": _action_label(name)})
+    run_action(request, services.CALL_ACTIONS, call)
     return redirect("grants:call_detail", call.pk)
 
 

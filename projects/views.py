@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from audit.services import history_for
 from core.access import visible_milestone, visible_project
 from core.exceptions import ActionRefused, DomainError
-from core.labels import action_label, timeline
-from core.views_helpers import action_forms, report_error
+from core.labels import timeline
+from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
 
 from . import rules, services
@@ -82,17 +82,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_transition(request: HttpRequest, pk: int) -> HttpResponse:
     project = visible_project(request.user, pk)
-    name = request.POST.get("action", "")
-    service = services.PROJECT_ACTIONS.get(name)
-    if service is None:
-        messages.error(request, _("Unknown action."))
-    else:
-        try:
-            service(project, by=request.user, comment=request.POST.get("comment", ""))
-        except DomainError as exc:
-            report_error(request, exc)
-        else:
-            messages.success(request, _("Done: %(action)s.") % {"action": action_label(name)})
+    run_action(request, services.PROJECT_ACTIONS, project)
     return redirect("projects:project_detail", pk)
 
 
@@ -163,15 +153,5 @@ def milestone_report(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
 @require_POST
 def milestone_transition(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
     milestone = visible_milestone(request.user, pk, mid)
-    name = request.POST.get("action", "")
-    service = services.MILESTONE_ACTIONS.get(name)
-    if service is None:
-        messages.error(request, _("Unknown action."))
-    else:
-        try:
-            service(milestone, by=request.user, comment=request.POST.get("comment", ""))
-        except DomainError as exc:
-            report_error(request, exc)
-        else:
-            messages.success(request, _("Done: %(action)s.") % {"action": action_label(name)})
+    run_action(request, services.MILESTONE_ACTIONS, milestone)
     return redirect("projects:project_detail", pk)
