@@ -1,0 +1,141 @@
+"""One world for the access matrix: registry A's applications in every state that matters, registry B, and one
+user per role, each with a logged-in web client and an API bearer token."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.test import Client
+
+from accounts.models import ApiToken
+from finance.models import Payment
+from reviews.services import declare_conflict
+from tests.factories import (
+    ApplicationFactory,
+    AssignmentFactory,
+    CallFactory,
+    ExpertGroupFactory,
+    IndicatorFactory,
+    MilestoneFactory,
+    ProjectFactory,
+    RegistryFactory,
+    ReviewFactory,
+    SchemeFactory,
+    UserFactory,
+    api_token_for,
+    member_of,
+    reviewer_for,
+)
+
+# The columns of every row of the matrix, in this order.
+ROLES = (
+    "anonymous",  # nobody logged in; the API gets no token
+    "applicant",  # member of registry A, whose applications these are
+    "stranger",  # member of registry B only
+    "reviewer",  # in the expert group, assigned to A's in_review application
+    "unassigned",  # in the expert group, assigned to nothing
+    "conflicted",  # in the expert group, assigned to the in_review application, then declared a conflict
+    "secretariat",
+    "decider",
+    "admin",  # superuser, no other flag
+)
+
+
+@dataclass
+class World:
+    ids: dict[str, int]
+    users: dict[str, Any]
+    web: dict[str, Client] = field(default_factory=dict)
+    api: dict[str, Client] = field(default_factory=dict)
+
+
+def _users(registry_a: Any, registry_b: Any, scheme: Any) -> dict[str, Any]:
+    return {
+        "anonymous": None,
+        "applicant": member_of(registry_a),
+        "stranger": member_of(registry_b),
+        "reviewer": reviewer_for(scheme),
+        "unassigned": reviewer_for(scheme),
+        "conflicted": reviewer_for(scheme),
+        "secretariat": UserFactory(is_secretariat=True),
+        "decider": UserFactory(is_decider=True),
+        "admin": UserFactory(is_superuser=True, is_staff=True),
+    }
+
+
+def build_world() -> World:
+    scheme = SchemeFactory()
+    ExpertGroupFactory(scheme=scheme)
+    registry_a, registry_b = RegistryFactory(), RegistryFactory()
+    indicator = IndicatorFactory(registry=registry_a)
+    call = CallFactory(scheme=scheme, year=2026)
+    draft_call = CallFactory(scheme=scheme, state="draft")
+    users = _users(registry_a, registry_b, scheme)
+
+    def application(state: str, **kwargs: Any) -> Any:
+        return ApplicationFactory(call=call, registry=registry_a, state=state, **kwargs)
+
+    draft, submitted, in_review = application("draft"), application("submitted"), application("in_review")
+    recommended = application("recommended", proposed_amount_nok=Decimal("90000.00"))
+    granted = application("granted", granted_amount_nok=Decimal("90000.00"))
+    AssignmentFactory(application=in_review, reviewer=users["reviewer"])
+    ReviewFactory(application=in_review, reviewer=users["reviewer"])  # a complete draft, not yet submitted
+    AssignmentFactory(application=in_review, reviewer=users["conflicted"])
+    declare_conflict(in_review, by=users["conflicted"], reason="Medforfatter med prosjektlederen.")
+    project = ProjectFactory(application=granted, state="active")
+    planned = MilestoneFactory(project=project, state="planned")
+    reported = MilestoneFactory(project=project, state="reported", report_text="Uttrekket er gjort.")
+    payment = project.payments.get(trigger="agreement")
+    Payment.objects.filter(pk=payment.pk).update(state="due")
+    applicant_token = api_token_for(users["applicant"], name="script")
+    ids = {
+        "scheme": scheme.pk,
+        "registry_a": registry_a.pk,
+        "registry_b": registry_b.pk,
+        "indicator": indicator.pk,
+        "call": call.pk,
+        "draft_call": draft_call.pk,
+        "draft": draft.pk,
+        "submitted": submitted.pk,
+        "in_review": in_review.pk,
+        "recommended": recommended.pk,
+        "granted": granted.pk,
+        "project": project.pk,
+        "milestone_planned": planned.pk,
+        "milestone_reported": reported.pk,
+        "payment_due": payment.pk,
+        "applicant_token": ApiToken.objects.get(key_hash=ApiToken.hash(applicant_token)).pk,
+        **{f"user_{role}": user.pk for role, user in users.items() if user is not None},
+    }
+    return World(ids=ids, users=users)
+
+
+_handler: list[Any] = []
+
+
+def _client(**kwargs: Any) -> Client:
+    """A test client sharing one request handler: building the middleware chain (WhiteNoise indexes every static
+    file) costs more than the requests themselves."""
+    client = Client(**kwargs)
+    if _handler:
+        client.handler = _handler[0]
+    else:
+        _handler.append(client.handler)
+    return client
+
+
+def web_client(world: World, role: str) -> Client:
+    if role not in world.web:
+        client = _client()
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        world.web[role] = client
+    return world.web[role]
+
+
+def api_client(world: World, role: str) -> Client:
+    if role not in world.api:
+        user = world.users[role]
+        headers = {"Authorization": f"Bearer {api_token_for(user)}"} if user is not None else {}
+        world.api[role] = _client(headers=headers)
+    return world.api[role]
