@@ -213,7 +213,7 @@ def test_submit_after_deadline_is_refused_with_the_deadline_in_the_detail(api):
         response = client.post(f"/applications/{app.pk}/transitions/submit")
 
     assert response.status_code == 400
-    detail = "The deadline for this call was Sept. 1, 2026, 11:59 p.m.; applications can no longer be submitted."
+    detail = "The deadline for this call was 1 September 2026, 23:59; applications can no longer be submitted."
     assert problem(response) == {
         "type": "about:blank",
         "title": "Bad Request",

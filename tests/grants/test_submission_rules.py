@@ -37,7 +37,7 @@ def test_submit_after_deadline_is_refused_with_the_deadline_in_the_message(djang
             django_capture_on_commit_callbacks,
         )
 
-    msg = "The deadline for this call was Sept. 1, 2026, noon; applications can no longer be submitted."
+    msg = "The deadline for this call was 1 September 2026, 12:00; applications can no longer be submitted."
     assert (exc.message, exc.errors) == (msg, {"call": [msg]})
 
 
@@ -61,7 +61,7 @@ def test_submit_before_the_call_opens_is_refused(django_capture_on_commit_callba
             django_capture_on_commit_callbacks,
         )
 
-    msg = "The call opens June 1, 2026, 8 a.m.; you cannot submit before then."
+    msg = "The call opens 1 June 2026, 08:00; you cannot submit before then."
     assert (exc.message, exc.errors) == (msg, {"call": [msg]})
 
 
