@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.rules import is_decider, is_reviewer, is_secretariat, registry_ids
 from grants.enums import ApplicationState as S
 from grants.models import Application, Call
-from grants.selectors import applications_visible_to
+from grants.selectors import applications_visible_to, handed_in
 from projects.enums import MilestoneState, ProjectState
 from projects.models import Milestone, Project
 from registries.models import Registry
@@ -61,7 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             )
         )
     if is_secretariat(user):
-        counts = dict(Application.objects.exclude(state=S.DRAFT).values_list("state").annotate(n=Count("id")))
+        counts = dict(Application.objects.filter(handed_in()).values_list("state").annotate(n=Count("id")))
         ctx["state_counts"] = [(value, label, counts.get(value, 0)) for value, label in S.choices if value != S.DRAFT]
         ctx["to_screen"] = (
             Application.objects.filter(state=S.SUBMITTED).select_related("registry", "call").order_by("submitted_at")

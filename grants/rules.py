@@ -44,12 +44,18 @@ def can_view_application(user: Any, application: Any) -> bool:
     if application.state == ApplicationState.DRAFT:
         return False
     if is_secretariat(user):
-        return application.state in HANDED_IN
+        return was_handed_in(application)
     if is_decider(user) and application.state in FOR_DECIDERS:
         return True
     from reviews.rules import can_review_application
 
     return can_review_application(user, application)
+
+
+def was_handed_in(application: Any) -> bool:
+    """Mirror of selectors.handed_in: a draft withdrawn before submission never reached the secretariat."""
+    withdrawn_draft = application.state == ApplicationState.WITHDRAWN and application.submitted_at is None
+    return application.state in HANDED_IN and not withdrawn_draft
 
 
 def can_edit_application(user: Any, application: Any) -> bool:

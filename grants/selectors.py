@@ -19,7 +19,7 @@ def applications_visible_to(user: Any, qs: QuerySet[Application] | None = None) 
         return qs.none()
     own = Q(registry_id__in=registry_ids(user))
     if is_secretariat(user):
-        return qs.filter(own | Q(state__in=HANDED_IN))
+        return qs.filter(own | handed_in())
     condition = own
     if is_decider(user):
         condition |= Q(state__in=FOR_DECIDERS)
@@ -27,6 +27,13 @@ def applications_visible_to(user: Any, qs: QuerySet[Application] | None = None) 
     conflicted = Exists(Conflict.objects.filter(application=OuterRef("pk"), reviewer=user, waived_at__isnull=True))
     condition |= Q(assigned, state__in=REVIEW_VISIBLE) & ~Q(conflicted) & ~Q(registry_id__in=registry_ids(user))
     return qs.filter(condition)
+
+
+def handed_in(prefix: str = "") -> Q:
+    """What the secretariat has received: every state but draft, and a withdrawn application only if it was ever
+    submitted (a draft withdrawn before submission never left the registry). `prefix` reaches it through a relation."""
+    withdrawn_draft = Q(**{f"{prefix}state": ApplicationState.WITHDRAWN, f"{prefix}submitted_at__isnull": True})
+    return Q(**{f"{prefix}state__in": HANDED_IN}) & ~withdrawn_draft
 
 
 def calls_visible_to(user: Any) -> QuerySet[Call]:

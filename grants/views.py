@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,7 +39,7 @@ from .forms import (
     rows,
 )
 from .models import Application, Call
-from .selectors import applications_visible_to, calls_visible_to
+from .selectors import applications_visible_to, calls_visible_to, handed_in
 
 PAGE_SIZE = 50
 
@@ -51,7 +51,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
     calls = (
         calls_visible_to(request.user)
         .select_related("scheme")
-        .annotate(n_applications=Count("applications", filter=~Q(applications__state=ApplicationState.DRAFT)))
+        .annotate(n_applications=Count("applications", filter=handed_in("applications__")))
         .order_by("-year", "-closes_at", "pk")
     )
     page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
