@@ -23,13 +23,14 @@ from .models import Conflict, Score
 from .rules import REVIEW_VISIBLE
 
 
-def conflicted_review() -> Q:
-    """Condition on Score rows: the review's author has a conflict with the application."""
+def conflicted_review(prefix: str = "review__") -> Q:
+    """Condition on Score rows (on Review rows with prefix ""): the review's author has a conflict with the
+    application."""
     declared = Conflict.objects.filter(
-        application=OuterRef("review__application"), reviewer=OuterRef("review__reviewer"), waived_at__isnull=True
+        application=OuterRef(f"{prefix}application"), reviewer=OuterRef(f"{prefix}reviewer"), waived_at__isnull=True
     )
     member = Membership.objects.filter(
-        registry=OuterRef("review__application__registry"), user=OuterRef("review__reviewer")
+        registry=OuterRef(f"{prefix}application__registry"), user=OuterRef(f"{prefix}reviewer")
     )
     return Q(Exists(declared)) | Q(Exists(member))
 

@@ -20,6 +20,7 @@ from grants.models import Application
 
 from . import rules, services
 from .models import ExpertGroupMember, Review
+from .selectors import conflicted_review
 
 User = get_user_model()
 
@@ -71,11 +72,10 @@ def review_context(request: HttpRequest, application: Application) -> dict[str, 
             }
         )
     if rules.can_see_all_reviews(user, application):
-        reviews = list(
-            application.reviews.filter(state="submitted")
-            .select_related("reviewer")
-            .prefetch_related("scores__criterion")
-        )
+        submitted = application.reviews.filter(state="submitted")
+        if not secretariat:  # as in the API: a conflicted reviewer's review is not shown to the other reviewers
+            submitted = submitted.exclude(conflicted_review(prefix=""))
+        reviews = list(submitted.select_related("reviewer").prefetch_related("scores__criterion"))
         ctx.update({"show_reviews": True, "review_rows": _scores_table(reviews, criteria)})
     if rules.can_review_application(user, application):
         mine = application.reviews.filter(reviewer=user).prefetch_related("scores__criterion").first()

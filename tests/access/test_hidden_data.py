@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from grants.models import Application
 from grants.services import submit_application, withdraw_application
-from tests.factories import MilestoneFactory
+from reviews.services import declare_conflict, save_review, submit_review
+from tests.factories import AssignmentFactory, MilestoneFactory, reviewer_for
 
 from .api_matrix import API_PREFIX
 from .world import api_client, build_world, web_client
@@ -49,6 +50,38 @@ def test_a_withdrawn_submitted_application_stays_with_the_secretariat():
     seen = _secretariat_sees(world, draft.pk)
 
     assert seen == {"page": 200, "withdrawn counted": (1, 5), "list": True, "api": 200, "annual": True}
+
+
+def _reviews_with_a_conflicted_one(world):
+    """The assigned reviewer submits; a second reviewer submits, then declares a conflict (the review stays)."""
+    application = _application(world, "in_review")
+    submit_review(application, by=world.users["reviewer"])
+    second = reviewer_for(application.call.scheme)
+    AssignmentFactory(application=application, reviewer=second)
+    save_review(application, by=second, scores={"methodology": 1, "feasibility": 1, "value": 1}, comment="NOT-COUNTED")
+    submit_review(application, by=second)
+    declare_conflict(application, by=second, reason="Kollega av prosjektlederen.")
+    return application
+
+
+def test_the_review_panel_hides_a_conflicted_reviewers_review_from_the_other_reviewers():
+    world = build_world()
+    application = _reviews_with_a_conflicted_one(world)
+
+    page = web_client(world, "reviewer").get(reverse("grants:application_detail", args=[application.pk]))
+    listed = api_client(world, "reviewer").get(f"{API_PREFIX}/applications/{application.pk}/reviews").json()
+
+    assert ("Godt begrunnet." in page.content.decode(), "NOT-COUNTED" in page.content.decode()) == (True, False)
+    assert [r["comment"] for r in listed] == ["Godt begrunnet."]
+
+
+def test_the_secretariat_still_sees_every_submitted_review():
+    world = build_world()
+    application = _reviews_with_a_conflicted_one(world)
+
+    page = web_client(world, "secretariat").get(reverse("grants:application_detail", args=[application.pk]))
+
+    assert ("Godt begrunnet." in page.content.decode(), "NOT-COUNTED" in page.content.decode()) == (True, True)
 
 
 def test_another_projects_milestone_is_404_under_ones_own_project():
