@@ -51,6 +51,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+	TESTING=1 $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

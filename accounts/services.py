@@ -70,12 +70,13 @@ def create_or_update_user(
     if password is not None:
         check_password(password, User(email=email, full_name=full_name or ""))
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(email__iexact=email).first()
-        created = user is None
-        if created:
+        existing = User.objects.select_for_update().filter(email__iexact=email).first()
+        created = existing is None
+        if existing is None:
             user = User.objects.create_user(email, password=password, full_name=full_name or "")
             record(user, "accounts.user.create", actor=by)
         else:
+            user = existing
             changed = []
             if full_name is not None and user.full_name != full_name:
                 user.full_name = full_name
@@ -224,7 +225,9 @@ def save_user_roles(
     _require_user_admin(by)
     email = normalise_email(email)
     schemes = [find_scheme(code) for code in committees]
-    clash = User.objects.filter(email__iexact=email).exclude(pk=getattr(target, "pk", None))
+    clash = User.objects.filter(email__iexact=email)
+    if target is not None:
+        clash = clash.exclude(pk=target.pk)
     if target is not None and clash.exists():
         msg = _("Another user already has the email address %(email)s.") % {"email": email}
         raise ActionRefused(msg, {"email": [msg]})

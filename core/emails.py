@@ -11,7 +11,8 @@ from django.utils import translation
 
 def _render_plain(name: str, context: dict) -> str:
     """Subjects and text bodies are not HTML: autoescaping would send “Kvalitet &amp; data”."""
-    return get_template(name).template.render(Context(context, autoescape=False))
+    template = get_template(name).template  # type: ignore[attr-defined]  # the Django engine's own Template
+    return template.render(Context(context, autoescape=False))
 
 
 def send(name: str, recipients: Iterable[str], context: dict, language: str = "nb") -> int:

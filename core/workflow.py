@@ -22,7 +22,7 @@ def fire[M: models.Model](
     check: Callable[[M], None] | None = None,
     kwargs: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
-    after: Callable[[M], None] | None = None,
+    after: Callable[[M], object] | None = None,
     on_commit: Iterable[Callable[[int], Any]] = (),
     field: str = "state",
 ) -> M:

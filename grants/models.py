@@ -1,3 +1,4 @@
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -97,7 +98,7 @@ class Call(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def is_accepting(self, now: "timezone.datetime | None" = None) -> bool:
+    def is_accepting(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.state == CallState.OPEN and self.opens_at <= now < self.closes_at
 

@@ -192,7 +192,7 @@ def completeness_errors(application: Application) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name in ("summary", "aims", "requested_amount_nok", "start_date", "end_date"):
         if getattr(application, name) in (None, ""):
-            label = str(Application._meta.get_field(name).verbose_name)
+            label = str(getattr(Application._meta.get_field(name), "verbose_name", name))
             errors[name] = [_("%(field)s is required before you submit.") % {"field": label[:1].upper() + label[1:]}]
     lines = list(application.budget_lines.all())
     if not lines:

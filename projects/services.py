@@ -63,11 +63,14 @@ def _split_payments(amount: Decimal) -> list[tuple[Decimal, str]]:
 
 def create_project_for(application: Application, *, by: Any) -> Project:
     """Called inside the grant transaction: the granted application becomes a project."""
+    amount = application.granted_amount_nok
+    if amount is None:  # the grant transition always sets it; a missing amount is a programming error
+        raise ValueError("a granted application has an amount")
     project = Project.objects.create(
         application=application,
         registry_id=application.registry_id,
         title=application.title,
-        granted_amount_nok=application.granted_amount_nok,
+        granted_amount_nok=amount,
         start_date=application.start_date,
         end_date=application.end_date,
     )
@@ -76,7 +79,7 @@ def create_project_for(application: Application, *, by: Any) -> Project:
     )
     Payment.objects.bulk_create(
         Payment(project=project, amount_nok=amount, trigger=trigger)
-        for amount, trigger in _split_payments(application.granted_amount_nok)
+        for amount, trigger in _split_payments(amount)
         if amount > 0
     )
     FinalReport.objects.create(project=project)

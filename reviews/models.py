@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -11,7 +12,7 @@ from grants.models import Application, CallCriterion, Scheme
 from .enums import SCORE_MAX, SCORE_MIN, ConflictSource, ReviewState
 
 
-def _can_submit(instance: "Review", user: object) -> bool:
+def _can_submit(instance: Any, user: Any) -> bool:
     from .rules import can_submit_review
 
     return can_submit_review(instance, user)
