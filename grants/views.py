@@ -23,6 +23,7 @@ from core.exceptions import ActionRefused, DomainError, InvalidTransition
 from core.labels import timeline
 from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
+from projects.rules import can_view_project
 from registries.models import Indicator, Registry
 from reviews import rules as review_rules
 
@@ -405,8 +406,9 @@ def application_transition(request: HttpRequest, pk: int) -> HttpResponse:
             if not _still_visible(request, pk):
                 return redirect("grants:application_list")
             application = visible_application(request.user, pk)
-            if name == "grant" and hasattr(application, "project"):
-                return redirect("projects:project_detail", application.project.pk)
+            project = getattr(application, "project", None) if name == "grant" else None
+            if project is not None and can_view_project(request.user, project):
+                return redirect("projects:project_detail", project.pk)
             return redirect("grants:application_detail", pk)
     values = {
         "action": name,

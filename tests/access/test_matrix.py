@@ -2,7 +2,8 @@
 
 Deny by default: a URL or API route without a row fails `test_every_*_has_a_row`. Each row is checked for all roles
 against one fresh world; every request runs in a savepoint that is rolled back, so one role's action never changes
-what the next role sees. A row reports all its wrong statuses at once.
+what the next role sees. A redirect after an action must land on a page the actor may see. A row reports all its
+wrong statuses at once.
 """
 
 import json
@@ -111,22 +112,36 @@ def _rolled_back(send: Any) -> Any:
     return response
 
 
-def _web_response(world: World, role: str, url: str, method: str, body: Any) -> Any:
+def _web_response(world: World, role: str, url: str, method: str, body: Any) -> tuple[Any, int | None]:
+    """The response, and where a redirect after an action lands (followed before the savepoint is rolled back)."""
     client = web_client(world, role)
     headers = {"HX-Request": "true"} if method.startswith("HX-") else {}
-    if method == "GET":
-        return _rolled_back(lambda: client.get(url, headers=headers))
-    return _rolled_back(lambda: client.post(url, _fill(body or {}, world.ids), headers=headers))
+
+    def send() -> tuple[Any, int | None]:
+        if method == "GET":
+            response = client.get(url, headers=headers)
+        else:
+            response = client.post(url, _fill(body or {}, world.ids), headers=headers)
+        if response.status_code != 302 or _to_login(response):
+            return response, None
+        return response, client.get(response["Location"]).status_code
+
+    return _rolled_back(send)
 
 
-def _web_mismatch(role: str, expected: int, response: Any) -> str | None:
+def _to_login(response: Any) -> bool:
+    return response["Location"].startswith(reverse("account_login"))
+
+
+def _web_mismatch(role: str, expected: int, response: Any, landed: int | None) -> str | None:
+    """Anonymous 302s go to the login page; everyone else's 302s land on a page they may see."""
     status = response.status_code
     if status != expected:
         return f"expected {expected}, got {status}"
-    if status == 302:
-        to_login = response["Location"].startswith(reverse("account_login"))
-        if to_login != (role == "anonymous"):
-            return f"302 to {response['Location']}"
+    if status == 302 and _to_login(response) != (role == "anonymous"):
+        return f"302 to {response['Location']}"
+    if landed not in (None, 200):
+        return f"302 to {response['Location']}, which answers {landed}"
     return None
 
 
@@ -157,7 +172,7 @@ def test_web_access(name):
     for _name, method, target, body, statuses in WEB_BY_URL[name]:
         url = _url(name, target, world.ids)
         for role, expected in zip(ROLES, statuses, strict=True):
-            problem = _web_mismatch(role, expected, _web_response(world, role, url, method, body))
+            problem = _web_mismatch(role, expected, *_web_response(world, role, url, method, body))
             if problem:
                 action = f" action={body['action']}" if body and "action" in body else ""
                 wrong.append(f"{name}-{method}-{role} on {target or 'no object'}{action}: {problem}")
