@@ -362,9 +362,15 @@ def _detail_context(
         if application.state in ("draft", "changes_requested")
         else {},
         "entries": timeline(history_for(application, user)),
-        "project": getattr(application, "project", None) if application.state == "granted" else None,
+        "project": _visible_project(user, application),
         **review_context(request, application),
     }
+
+
+def _visible_project(user: Any, application: Application) -> Any:
+    """The granted application's project, if this user may see it (the decision body may not)."""
+    project = getattr(application, "project", None) if application.state == "granted" else None
+    return project if project is not None and can_view_project(user, project) else None
 
 
 @login_required
@@ -406,8 +412,8 @@ def application_transition(request: HttpRequest, pk: int) -> HttpResponse:
             if not _still_visible(request, pk):
                 return redirect("grants:application_list")
             application = visible_application(request.user, pk)
-            project = getattr(application, "project", None) if name == "grant" else None
-            if project is not None and can_view_project(request.user, project):
+            project = _visible_project(request.user, application) if name == "grant" else None
+            if project is not None:
                 return redirect("projects:project_detail", project.pk)
             return redirect("grants:application_detail", pk)
     values = {
