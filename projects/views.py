@@ -58,9 +58,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report, _created = FinalReport.objects.get_or_create(project=project)
     milestones = list(project.milestones.all())
     for m in milestones:
-        m.actions = action_forms(
-            available_transitions(m, request.user), reverse("projects:milestone_transition", args=[project.pk, m.pk])
-        )
+        # "report" has its own form (milestone_report, with the text); the transition endpoint does not take it.
+        names = [n for n in available_transitions(m, request.user) if n in services.MILESTONE_ACTIONS]
+        m.actions = action_forms(names, reverse("projects:milestone_transition", args=[project.pk, m.pk]))
         m.can_report = rules.can_report_milestone(request.user, m) and m.state in ("planned", "revision_requested")
     ctx = {
         "project": project,
