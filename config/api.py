@@ -54,12 +54,19 @@ def _not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return problem(404, f"There is no API resource at {request.path}.")
 
 
+@csrf_exempt
+def _root(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return problem(404, "This is the API root; the resources are listed in /api/v1/openapi.json.")
+
+
 class ProblemNinjaAPI(NinjaAPI):
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         urls = super()._get_urls()
         for pattern in urls:
             if isinstance(pattern, URLPattern):
-                pattern.callback = _as_problems(pattern.callback)
+                # ninja's root view raises Http404, which Django answers as HTML: answer a problem instead.
+                view = _root if pattern.name == "api-root" else pattern.callback
+                pattern.callback = _as_problems(view)
         return [*urls, re_path(r"^.*$", _not_found)]
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts.rules import is_member_of
 from audit.services import record
-from core.exceptions import ActionRefused, NotPermitted
+from core.exceptions import ActionRefused, InvalidTransition, NotPermitted
 from core.notify import after_commit, schedule
 from core.workflow import fire
 from grants.enums import ApplicationState
@@ -97,8 +97,14 @@ def _validate_scores(application: Application, scores: dict[str, Any]) -> dict[s
 
 
 def save_review(application: Application, *, by: Any, scores: dict[str, Any], comment: str) -> Review:
-    if not rules.can_score(by, application):
+    if not rules.can_review_application(by, application):
         raise NotPermitted()
+    if application.state != ApplicationState.IN_REVIEW:
+        # An assigned reviewer who may read the application, but the review phase is over: a state conflict.
+        raise InvalidTransition(
+            _("Reviews can only be changed while the application is in review (it is now %(state)s).")
+            % {"state": application.get_state_display()}
+        )
     clean = _validate_scores(application, scores)
     criteria = {c.code: c for c in application.call.criteria.all()}
     with transaction.atomic():

@@ -44,3 +44,10 @@ def test_the_openapi_document_declares_bearer_auth_and_money_as_decimal_strings(
     assert document["components"]["securitySchemes"] == {"TokenAuth": {"type": "http", "scheme": "bearer"}}
     budget = document["components"]["schemas"]["CallOut"]["properties"]["budget_nok"]
     assert (budget["type"], budget["format"]) == ("string", "decimal")
+
+
+def test_the_api_root_answers_a_problem_pointing_to_the_document(client):
+    response = client.get("/api/v1/")
+
+    assert (response.status_code, response["Content-Type"]) == (404, "application/problem+json")
+    assert response.json()["detail"] == "This is the API root; the resources are listed in /api/v1/openapi.json."

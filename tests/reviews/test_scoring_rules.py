@@ -101,11 +101,19 @@ def test_a_submitted_review_is_locked():
     assert (locked.comment, _scores(locked)) == ("Godt begrunnet.", {"methodology": 5, "feasibility": 5, "value": 5})
 
 
-@pytest.mark.parametrize("state", ["submitted", "assessed", "recommended", "granted"])
-def test_scores_can_be_saved_only_while_the_application_is_in_review(state):
-    assignment = AssignmentFactory(application__state=state)
+def test_an_assigned_reviewer_cannot_score_before_the_application_is_in_review():
+    assignment = AssignmentFactory(application__state="submitted")
 
     with pytest.raises(NotPermitted):
+        services.save_review(assignment.application, by=assignment.reviewer, scores={"methodology": 5}, comment="")
+
+
+@pytest.mark.parametrize("state", ["assessed", "recommended", "granted"])
+def test_scores_after_the_review_phase_are_a_state_conflict(state):
+    """The reviewer may still read the application, so this is 409 (as in the API), not 403."""
+    assignment = AssignmentFactory(application__state=state)
+
+    with pytest.raises(InvalidTransition):
         services.save_review(assignment.application, by=assignment.reviewer, scores={"methodology": 5}, comment="")
 
 
