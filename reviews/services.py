@@ -22,8 +22,9 @@ def assign_reviewer(application: Application, *, by: Any, reviewer: Any) -> Assi
     if not rules.can_assign_reviewers(by, application):
         raise NotPermitted()
     errors: list[str] = []
-    if application.state not in (ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW):
-        errors.append(_("Reviewers can be assigned only while the application is submitted or in review."))
+    if application.state != ApplicationState.IN_REVIEW:
+        # Before that the reviewer could not open the application the notification links to.
+        errors.append(_("Reviewers can be assigned only once the application has been sent to review."))
     elif not ExpertGroupMember.objects.filter(group__scheme_id=application.call.scheme_id, user=reviewer).exists():
         errors.append(_("%(user)s is not in this scheme's expert group.") % {"user": reviewer})
     elif is_member_of(reviewer, application.registry_id):

@@ -68,7 +68,7 @@ def review_context(request: HttpRequest, application: Application) -> dict[str, 
                 "assignments": assigned,
                 "conflicts": list(application.conflicts.select_related("reviewer")),
                 "candidates": candidates,
-                "can_assign": application.state in ("submitted", "in_review"),
+                "can_assign": application.state == "in_review",
             }
         )
     if rules.can_see_all_reviews(user, application):

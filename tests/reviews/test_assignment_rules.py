@@ -40,7 +40,7 @@ def _refused_assignment(app, secretariat, reviewer, capture):
     return exc.value
 
 
-@pytest.mark.parametrize("state", ["submitted", "in_review"])
+@pytest.mark.parametrize("state", ["in_review"])
 def test_assigning_a_group_member_records_it_and_mails_the_reviewer(
     state, secretariat, django_capture_on_commit_callbacks
 ):
@@ -58,7 +58,7 @@ def test_assigning_a_group_member_records_it_and_mails_the_reviewer(
 
 
 def test_assigning_a_member_of_the_applicant_registry_is_refused(secretariat, django_capture_on_commit_callbacks):
-    app = ApplicationFactory(state="submitted")
+    app = ApplicationFactory(state="in_review")
     reviewer = reviewer_for(app.call.scheme, full_name="Kari Nordmann")
     reviewer.memberships.create(registry=app.registry)
 
@@ -69,7 +69,7 @@ def test_assigning_a_member_of_the_applicant_registry_is_refused(secretariat, dj
 
 
 def test_assigning_someone_outside_the_expert_group_is_refused(secretariat, django_capture_on_commit_callbacks):
-    app = ApplicationFactory(state="submitted")
+    app = ApplicationFactory(state="in_review")
     outsider = UserFactory(full_name="Ola Nordmann")
 
     exc = _refused_assignment(app, secretariat, outsider, django_capture_on_commit_callbacks)
@@ -78,7 +78,7 @@ def test_assigning_someone_outside_the_expert_group_is_refused(secretariat, djan
 
 
 def test_assigning_a_member_of_another_schemes_expert_group_is_refused(secretariat, django_capture_on_commit_callbacks):
-    app = ApplicationFactory(state="submitted")
+    app = ApplicationFactory(state="in_review")
     other = ExpertGroupMemberFactory(
         group__scheme=SchemeFactory(code="quality_improvement"), user__full_name="Per Hansen"
     ).user
@@ -110,18 +110,18 @@ def test_assigning_twice_is_refused(secretariat):
     assert Assignment.objects.filter(application=app).count() == 1
 
 
-@pytest.mark.parametrize("state", [s for s in S.values if s not in ("submitted", "in_review")])
-def test_assigning_outside_screening_and_review_is_refused(state, secretariat, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("state", [s for s in S.values if s != "in_review"])
+def test_assigning_outside_the_review_phase_is_refused(state, secretariat, django_capture_on_commit_callbacks):
     app = ApplicationFactory(state=state)
 
     exc = _refused_assignment(app, secretariat, reviewer_for(app.call.scheme), django_capture_on_commit_callbacks)
 
-    assert exc.message == "Reviewers can be assigned only while the application is submitted or in review."
+    assert exc.message == "Reviewers can be assigned only once the application has been sent to review."
 
 
 @pytest.mark.parametrize("role", ["applicant", "reviewer", "decider"])
 def test_only_the_secretariat_assigns_reviewers(role):
-    app = ApplicationFactory(state="submitted")
+    app = ApplicationFactory(state="in_review")
     user = {
         "applicant": member_of(app.registry),
         "reviewer": reviewer_for(app.call.scheme),
