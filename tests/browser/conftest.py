@@ -82,11 +82,13 @@ def browser_log() -> BrowserLog:
     return BrowserLog()
 
 
-@pytest.fixture
-def page(browser: object, live_server: object, browser_log: BrowserLog) -> Iterator[object]:
-    """A fresh English-speaking browser context with the live server as base URL."""
+def _open_page(browser: object, live_server: object, browser_log: BrowserLog, **options: object) -> Iterator[object]:
     context = browser.new_context(
-        base_url=live_server.url, locale="en", viewport={"width": 1280, "height": 900}, timezone_id="Europe/Oslo"
+        base_url=live_server.url,
+        locale="en",
+        viewport={"width": 1280, "height": 900},
+        timezone_id="Europe/Oslo",
+        **options,
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -94,3 +96,17 @@ def page(browser: object, live_server: object, browser_log: BrowserLog) -> Itera
     page.on("pageerror", browser_log.page_error)
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser: object, live_server: object, browser_log: BrowserLog) -> Iterator[object]:
+    """A fresh English-speaking browser context with the live server as base URL."""
+    yield from _open_page(browser, live_server, browser_log)
+
+
+@pytest.fixture
+def axe_page(browser: object, live_server: object, browser_log: BrowserLog) -> Iterator[object]:
+    """Like `page`, but the context ignores our Content-Security-Policy, and only so that axe-core can be injected
+    (Playwright's add_script_tag inserts an inline script, which the strict CSP rightly refuses). Everything else
+    runs under the CSP in `page`: use this one for nothing but the accessibility audit."""
+    yield from _open_page(browser, live_server, browser_log, bypass_csp=True)
