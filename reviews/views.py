@@ -17,6 +17,7 @@ from core.access import visible_application, visible_call
 from core.exceptions import ActionRefused, DomainError
 from core.views_helpers import report_error
 from grants.models import Application
+from grants.selectors import applications_visible_to
 
 from . import rules, services
 from .models import ExpertGroupMember, Review
@@ -158,4 +159,9 @@ def ranking(request: HttpRequest, pk: int) -> HttpResponse:
 
     rows = ranking_for(call, request.user)
     names = dict(Registry.objects.filter(pk__in={r.registry_id for r in rows}).values_list("pk", "short_name"))
-    return render(request, "reviews/ranking.html", {"call": call, "rows": rows, "registry_names": names})
+    for row in rows:
+        row.registry_name = names.get(row.registry_id, "")  # type: ignore[attr-defined]
+    # Expert-group members see every row they are not conflicted with, but open only what they were assigned.
+    openable = set(applications_visible_to(request.user, call.applications.all()).values_list("pk", flat=True))
+    ctx = {"call": call, "rows": rows, "openable": openable}
+    return render(request, "reviews/ranking.html", ctx)
