@@ -33,6 +33,7 @@ def _scores_table(reviews: list[Review], criteria: list[Any]) -> list[dict[str, 
         table.append(
             {
                 "review": review,
+                "conflicted": bool(getattr(review, "conflicted", False)),
                 "scores": [by_code.get(c.code) for c in criteria],
                 "weighted": _weighted(by_code, criteria),
             }
@@ -76,6 +77,7 @@ def review_context(request: HttpRequest, application: Application) -> dict[str, 
         submitted = application.reviews.filter(state="submitted")
         if not secretariat:  # as in the API: a conflicted reviewer's review is not shown to the other reviewers
             submitted = submitted.exclude(conflicted_review(prefix=""))
+        submitted = submitted.annotate(conflicted=conflicted_review(prefix=""))
         reviews = list(submitted.select_related("reviewer").prefetch_related("scores__criterion"))
         ctx.update({"show_reviews": True, "review_rows": _scores_table(reviews, criteria)})
     if rules.can_review_application(user, application):

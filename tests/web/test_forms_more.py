@@ -170,3 +170,19 @@ def test_final_report_cannot_be_submitted_with_empty_sections_and_keeps_the_text
     project.refresh_from_db()
     assert project.state == "active"
     assert project.final_report.sections == {"summary": "Noe", "results": ""}
+
+
+def test_secretariat_sees_a_conflicted_review_flagged_as_not_counted(client):
+    from tests.factories import ReviewFactory
+
+    app = ApplicationFactory(state="in_review")
+    insider = reviewer_for(app.call.scheme, full_name="Ina Innside")
+    ReviewFactory(application=app, reviewer=insider, state="submitted")
+    insider.memberships.create(registry=app.registry)
+    client.force_login(UserFactory(is_secretariat=True))
+
+    response = client.get(reverse("grants:application_detail", args=[app.pk]))
+
+    [row] = response.context["review_rows"]
+    assert (row["review"].reviewer, row["conflicted"]) == (insider, True)
+    assert "conflict of interest: not counted" in response.content.decode()
