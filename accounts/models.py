@@ -34,6 +34,15 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     is_secretariat = models.BooleanField(_("secretariat"), default=False)
     is_decider = models.BooleanField(_("decider"), default=False)
+    organisation = models.ForeignKey(
+        "registries.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("employer (hospital or health trust)"),
+        help_text=_("Used to detect conflicts of interest with applications from the same health trust."),
+    )
     region = models.CharField(
         _("region scope"), max_length=20, blank=True, help_text=_("Limits a regional service unit user to one region.")
     )

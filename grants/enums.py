@@ -35,9 +35,19 @@ FOR_DECIDERS = [S.ASSESSED, S.RECOMMENDED, S.NOT_RECOMMENDED, S.GRANTED, S.REJEC
 FINAL = [S.INELIGIBLE, S.GRANTED, S.REJECTED, S.WITHDRAWN]
 
 
+class TieBreak(models.TextChoices):
+    NONE = "none", _("Earlier application first")
+    FIRST_TIME_FIRST = "first_time_first", _("First-time applicants first")
+
+
 class BudgetCategory(models.TextChoices):
     SALARY = "salary", _("Salary")
     OPERATING = "operating", _("Operating costs")
     TRAVEL = "travel", _("Travel and meetings")
     EQUIPMENT = "equipment", _("Equipment and licences")
     OTHER = "other", _("Other")
+
+
+class DecisionOutcome(models.TextChoices):
+    GRANT = "grant", _("Grant")
+    REJECT = "reject", _("Reject")

@@ -11,7 +11,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from registries.models import Indicator, Registry
 
 from . import rules
-from .enums import AWAITING_DECISION, WITHDRAWABLE, ApplicationState, CallState
+from .enums import AWAITING_DECISION, WITHDRAWABLE, ApplicationState, CallState, DecisionOutcome, TieBreak
 
 S = ApplicationState
 
@@ -35,6 +35,13 @@ class Scheme(models.Model):
         help_text=_("Quality improvement must start from indicators that already exist in the registry."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    tie_break = models.CharField(
+        _("tie-break rule"),
+        max_length=30,
+        choices=TieBreak.choices,
+        default=TieBreak.NONE,
+        help_text=_("How applications with equal scores are ordered after the normalised score."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -59,6 +66,8 @@ class SchemeCriterion(models.Model):
     description = models.TextField(_("description"), blank=True)
     weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2, default=Decimal("1"))
     order = models.PositiveSmallIntegerField(default=0)
+    # Anchored descriptions of the 1-7 scale: {"1": "...", "4": "...", "7": "..."} (any subset of 1-7).
+    anchors = models.JSONField(_("scale anchors"), default=dict, blank=True)
 
     class Meta:
         ordering = ["scheme", "order", "id"]
@@ -138,6 +147,8 @@ class CallCriterion(models.Model):
     description = models.TextField(_("description"), blank=True)
     weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2, default=Decimal("1"))
     order = models.PositiveSmallIntegerField(default=0)
+    # Anchored descriptions of the 1-7 scale: {"1": "...", "4": "...", "7": "..."} (any subset of 1-7).
+    anchors = models.JSONField(_("scale anchors"), default=dict, blank=True)
 
     class Meta:
         ordering = ["call", "order", "id"]
@@ -185,6 +196,20 @@ class Application(FSMModelMixin, models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     is_historical = models.BooleanField(default=False, help_text=_("Imported from earlier years' records."))
+    # Who else takes part: used for conflicts of interest (a reviewer from any of these is conflicted).
+    participating_registries = models.ManyToManyField(
+        Registry, blank=True, related_name="participations", verbose_name=_("other participating registries")
+    )
+    participating_units = models.ManyToManyField(
+        "registries.Organisation",
+        blank=True,
+        related_name="participations",
+        verbose_name=_("participating hospitals and health trusts"),
+    )
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="named_in_applications", verbose_name=_("project team")
+    )
+    conditions = models.TextField(_("conditions of the grant"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -303,3 +328,50 @@ class PlannedMilestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.due_date}: {self.title}"
+
+
+class DecisionMeeting(models.Model):
+    """The decision body's meeting on a call: who met, when, the minutes; its decisions fire grant/reject."""
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="decision_meetings")
+    held_on = models.DateField(_("meeting date"))
+    body = models.CharField(_("decision body"), max_length=200)
+    attendees = models.TextField(_("attendees"))
+    minutes = models.TextField(_("minutes"), blank=True)
+    recommendation = models.ForeignKey(
+        "reviews.RecommendationVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["call", "-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.body} {self.held_on}"
+
+
+class Decision(models.Model):
+    meeting = models.ForeignKey(DecisionMeeting, on_delete=models.PROTECT, related_name="decisions")
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="decision")
+    outcome = models.CharField(_("decision"), max_length=10, choices=DecisionOutcome.choices)
+    amount_nok = models.DecimalField(_("granted amount (NOK)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    conditions = models.TextField(_("conditions"), blank=True)
+
+    class Meta:
+        ordering = ["meeting", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.outcome}"
+
+
+class DecisionLetter(models.Model):
+    """The letter to the applicant: decision, amount, conditions, consensus and anonymous review comments."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="letter")
+    pdf = models.FileField(upload_to="letters/", blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Letter for {self.application_id}"

@@ -9,7 +9,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from grants.models import Application, CallCriterion, Scheme
 
-from .enums import SCORE_MAX, SCORE_MIN, ConflictSource, ReviewState
+from .enums import SCORE_MAX, SCORE_MIN, ConflictSource, ReviewPhase, ReviewState
 
 
 def _can_submit(instance: Any, user: Any) -> bool:
@@ -41,11 +41,42 @@ class ExpertGroupMember(models.Model):
         return f"{self.user} in {self.group}"
 
 
+def _secretariat(instance: Any, user: Any) -> bool:
+    from accounts.rules import is_secretariat
+
+    return is_secretariat(user)
+
+
+class ReviewRound(FSMModelMixin, models.Model):
+    """The expert group's work on one call: independent review, then discussion, then decided."""
+
+    call = models.OneToOneField("grants.Call", on_delete=models.CASCADE, related_name="review_round")
+    phase = FSMField(default=ReviewPhase.INDEPENDENT, choices=ReviewPhase.choices, protected=True)
+    review_deadline = models.DateField(_("review deadline"), null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.call_id}: {self.phase}"
+
+    @transition(field=phase, source=ReviewPhase.INDEPENDENT, target=ReviewPhase.DISCUSSION, permission=_secretariat)
+    def start_discussion(self) -> None:
+        pass
+
+    @transition(field=phase, source=ReviewPhase.DISCUSSION, target=ReviewPhase.DECIDED, permission=_secretariat)
+    def close_review(self) -> None:
+        pass
+
+    @transition(field=phase, source=ReviewPhase.DISCUSSION, target=ReviewPhase.INDEPENDENT, permission=_secretariat)
+    def back_to_independent(self) -> None:
+        pass
+
+
 class Assignment(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="assignments")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     assigned_at = models.DateTimeField(auto_now_add=True)
+    deadline = models.DateField(_("review deadline"), null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["application", "assigned_at"]
@@ -58,7 +89,7 @@ class Assignment(models.Model):
 class Conflict(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="conflicts")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts")
-    source = models.CharField(max_length=20, choices=ConflictSource.choices, default=ConflictSource.DECLARED)
+    source = models.CharField(max_length=30, choices=ConflictSource.choices, default=ConflictSource.DECLARED)
     reason = models.TextField(_("reason"))
     declared_at = models.DateTimeField(auto_now_add=True)
     waived_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +126,11 @@ class Review(FSMModelMixin, models.Model):
 
         self.submitted_at = timezone.now()
 
+    @transition(field=state, source=ReviewState.SUBMITTED, target=ReviewState.DRAFT, permission=_secretariat)
+    def reopen(self) -> None:
+        """The secretariat unlocks a submitted review (audited by the service)."""
+        self.submitted_at = None
+
     def weighted_score(self) -> Decimal | None:
         """Weighted mean of this review's criterion scores (None unless every criterion is scored)."""
         scores = list(self.scores.all())
@@ -117,3 +153,62 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion_id}={self.value}"
+
+
+class ReviewComment(models.Model):
+    """The expert group's internal discussion of one application (never shown to applicants)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="review_comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.application_id} by {self.author_id}"
+
+
+class Consensus(models.Model):
+    """The chair's consensus score and assessment for one application; it orders the ranking where set."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="consensus")
+    score = models.DecimalField(
+        _("consensus score"),
+        max_digits=4,
+        decimal_places=2,
+        validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
+    )
+    assessment = models.TextField(_("consensus assessment"), blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    set_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX), name="consensus_score_1_to_7"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.score}"
+
+
+class RecommendationVersion(models.Model):
+    """The expert group's recommendation (innstilling) as sent to the decision body: frozen, numbered."""
+
+    call = models.ForeignKey("grants.Call", on_delete=models.PROTECT, related_name="recommendations")
+    version = models.PositiveIntegerField()
+    rows = models.JSONField(default=list)  # the ranked list as it was when sent
+    summary = models.TextField(_("summary"), blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    pdf = models.FileField(upload_to="recommendations/", blank=True)
+
+    class Meta:
+        ordering = ["call", "-version"]
+        constraints = [models.UniqueConstraint(fields=["call", "version"], name="recommendation_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} v{self.version}"
