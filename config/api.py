@@ -91,8 +91,9 @@ def _mount() -> None:
     from projects.api import router as projects
     from registries.api import router as registries
     from reviews.api import router as reviews
+    from reviews.ranking_api import router as ranking
 
-    for router in (registries, grants, accounts, reviews, projects, finance):
+    for router in (registries, grants, accounts, reviews, ranking, projects, finance):
         api.add_router("", router)
 
 

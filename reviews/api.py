@@ -9,17 +9,17 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from accounts.rules import is_secretariat
-from core.api import Id, InputSchema, MoneyOut, TransitionIn, as_number, get_or_404, problem_responses
+from core.api import Id, InputSchema, TransitionIn, as_number, get_or_404, problem_responses
 from core.exceptions import ActionRefused, InvalidTransition, NotPermitted
 from grants.enums import ApplicationState
 from grants.models import Application
-from grants.selectors import applications_visible_to, calls_visible_to
+from grants.selectors import applications_visible_to
 from registries.models import Membership
 
 from . import rules, services
 from .enums import SCORE_MAX, SCORE_MIN, ReviewState
 from .models import Assignment, Conflict, Review, Score
-from .selectors import RankingRow, ranking_for, weighted_mean
+from .selectors import weighted_mean
 
 router = Router(tags=["reviews"])
 User = get_user_model()
@@ -82,20 +82,6 @@ class ReviewOut(Schema):
     weighted_score: float | None = Field(description="Weighted mean of this review's criterion scores.")
     submitted_at: datetime | None
     conflicted: bool = Field(False, description="The reviewer has a conflict of interest; the review never counts.")
-
-
-class RankingOut(Schema):
-    application: int
-    title: str
-    state: str
-    weighted_mean: float | None
-    spread: float | None
-    reviews: int = Field(description="Submitted reviews that count (conflicted reviewers' never do).")
-    rank: int | None
-    requested_amount_nok: MoneyOut | None
-    proposed_amount_nok: MoneyOut | None
-    cumulative_nok: MoneyOut | None = Field(description="Running total of proposed (else requested) amounts.")
-    within_budget: bool
 
 
 def _review_out(review: Review, conflicted: bool = False) -> dict[str, Any]:
@@ -222,31 +208,3 @@ def _conflicted_reviewers(app: Application, reviewer_ids: list[int]) -> set[int]
         "user_id", flat=True
     )
     return set(declared) | set(members)
-
-
-@router.get("/calls/{int:id}/ranking", response={200: list[RankingOut], **problem_responses(403, 404)})
-def ranking(request: HttpRequest, id: int) -> list[dict[str, Any]]:
-    """The call's applications that reached review, ranked by weighted mean, with the running total against the
-    budget. Secretariat and the scheme's expert group; a member never sees a row of an application they are
-    conflicted with (the ranks are computed over all rows)."""
-    call = get_or_404(calls_visible_to(request.user), id, "call")
-    if not rules.can_see_ranking(request.user, call):
-        raise NotPermitted("Only the secretariat and the scheme's expert group may see the ranking.")
-    rows = ranking_for(call, request.user)
-    return [_ranking_out(r) for r in rows]
-
-
-def _ranking_out(row: RankingRow) -> dict[str, Any]:
-    return {
-        "application": row.application_id,
-        "title": row.title,
-        "state": row.state,
-        "weighted_mean": as_number(row.weighted_mean, 4),
-        "spread": as_number(row.spread, 4),
-        "reviews": row.reviews,
-        "rank": row.rank,
-        "requested_amount_nok": row.requested_amount_nok,
-        "proposed_amount_nok": row.proposed_amount_nok,
-        "cumulative_nok": row.cumulative_nok,
-        "within_budget": row.within_budget,
-    }

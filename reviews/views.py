@@ -8,16 +8,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.rules import is_secretariat
-from core.access import visible_application, visible_call
+from core.access import visible_application
 from core.exceptions import ActionRefused, DomainError
 from core.views_helpers import report_error
 from grants.models import Application
-from grants.selectors import applications_visible_to
 
 from . import rules, services
 from .models import ExpertGroupMember, Review
@@ -148,22 +147,3 @@ def save_review(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         report_error(request, exc)
     return redirect("grants:application_detail", pk)
-
-
-@login_required
-def ranking(request: HttpRequest, pk: int) -> HttpResponse:
-    call = visible_call(request.user, pk)
-    if not rules.can_see_ranking(request.user, call):
-        raise PermissionDenied
-    from registries.models import Registry
-
-    from .selectors import ranking_for
-
-    rows = ranking_for(call, request.user)
-    names = dict(Registry.objects.filter(pk__in={r.registry_id for r in rows}).values_list("pk", "short_name"))
-    for row in rows:
-        row.registry_name = names.get(row.registry_id, "")  # type: ignore[attr-defined]
-    # Expert-group members see every row they are not conflicted with, but open only what they were assigned.
-    openable = set(applications_visible_to(request.user, call.applications.all()).values_list("pk", flat=True))
-    ctx = {"call": call, "rows": rows, "openable": openable}
-    return render(request, "reviews/ranking.html", ctx)
