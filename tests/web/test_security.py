@@ -95,3 +95,12 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode == 1
     assert "SECRET_KEY is required when DEBUG is off." in result.stderr
+
+
+def test_the_current_section_is_marked_in_the_navigation(client):
+    client.force_login(member_of(RegistryFactory()))
+
+    page = client.get(reverse("grants:application_list")).content.decode()
+
+    assert page.count('aria-current="page"') == 1
+    assert '<a href="/applications/" aria-current="page">' in page

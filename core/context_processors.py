@@ -1,0 +1,27 @@
+from django.http import HttpRequest
+
+# (namespace, url-name prefix) → the navigation item that is current.
+SECTIONS = [
+    ("grants", "call", "calls"),
+    ("grants", "scheme", "schemes"),
+    ("grants", "application", "applications"),
+    ("reviews", "", "calls"),
+    ("projects", "", "projects"),
+    ("registries", "", "registries"),
+    ("accounts", "user", "users"),
+    ("accounts", "token", "tokens"),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return {"nav": ""}
+    if match.url_name == "dashboard":
+        return {"nav": "dashboard"}
+    if match.url_name and match.url_name.startswith("mfa"):
+        return {"nav": "security"}
+    for namespace, prefix, section in SECTIONS:
+        if match.namespace == namespace and (match.url_name or "").startswith(prefix):
+            return {"nav": section}
+    return {"nav": ""}
