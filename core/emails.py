@@ -15,7 +15,14 @@ def _render_plain(name: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False))
 
 
-def send(name: str, recipients: Iterable[str], context: dict, language: str = "nb") -> int:
+def send(
+    name: str,
+    recipients: Iterable[str],
+    context: dict,
+    language: str = "nb",
+    attachments: Iterable[tuple[str, bytes, str]] = (),
+) -> int:
+    """Send template set `name` to `recipients` (as Bcc); `attachments` are (filename, content, MIME type)."""
     to = sorted({r for r in recipients if r})
     if not to:
         return 0
@@ -26,4 +33,6 @@ def send(name: str, recipients: Iterable[str], context: dict, language: str = "n
         html = render_to_string(f"emails/{name}.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, bcc=to)
     message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
     return message.send()

@@ -2,12 +2,15 @@
 
 User text ends up in our PDFs; an <img src="file:///etc/passwd">, a stylesheet on another host or a link to an
 attachment must not make the server read a file or call out. So the fetcher refuses every URL that is not data:,
-follows no redirects, and remembers what it refused (for the tests and the log).
+follows no redirects, and remembers what it refused (for the tests and the log). Styles come from our own static
+files, which `render_pdf` reads from disk and hands to the renderer: no URL is involved.
 """
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
 
@@ -23,6 +26,38 @@ class DataOnlyFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def render_pdf(html: str, *, fetcher: DataOnlyFetcher | None = None) -> bytes:
-    """Render our own, escaped HTML to PDF bytes."""
-    return HTML(string=html, url_fetcher=fetcher or DataOnlyFetcher()).write_pdf()
+def static_text(path: str) -> str:
+    """One of our own static files, read from disk (never fetched by URL)."""
+    from django.contrib.staticfiles import finders
+
+    found = finders.find(path)
+    if not found:
+        raise FileNotFoundError(path)
+    return Path(found).read_text(encoding="utf-8")
+
+
+def render_pdf(html: str, *, fetcher: DataOnlyFetcher | None = None, stylesheets: Sequence[str] = ()) -> bytes:
+    """Render our own, escaped HTML to PDF bytes, styled by our static `stylesheets` (paths like "css/pdf.css")."""
+    fetcher = fetcher or DataOnlyFetcher()
+    css = [CSS(string=static_text(path), url_fetcher=fetcher) for path in stylesheets]
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=css)
+
+
+PDF_STYLESHEETS = ("css/pdf.css",)
+
+
+def render_pdf_template(
+    template_name: str, context: dict[str, Any], *, fetcher: DataOnlyFetcher | None = None, language: str = ""
+) -> bytes:
+    """Render one of our templates (autoescaped: user text stays text) to PDF, in `language` (default: the site's).
+
+    Documents go to the decision body and to applicants, so they are written in the site's language, not the
+    language of whoever happened to trigger the worker.
+    """
+    from django.conf import settings
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override(language or settings.LANGUAGE_CODE):
+        html = render_to_string(template_name, context)
+    return render_pdf(html, fetcher=fetcher, stylesheets=PDF_STYLESHEETS)

@@ -15,6 +15,12 @@ def _english_and_fast(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_outside_the_checkout(settings, tmp_path_factory):
+    """Stored files (the recommendation and letter PDFs) go to a temporary folder, never into the checkout."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+
+
+@pytest.fixture(autouse=True)
 def _audit_trigger_survives_flush(request):
     """The audit trail is append-only: on SQLite the trigger also refuses the DELETE with which Django flushes
     the database after a transactional test (live_server, browser tests). For those tests only, drop the
