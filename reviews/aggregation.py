@@ -19,15 +19,18 @@ never rounded: amounts are summed exactly.
 
 The order of the ranked list (`rank`): the score (the chair's consensus score where one is set, else the weighted
 mean), highest first; ties go to the higher normalised score; then the scheme's tie-break rule: `first_time_first`
-puts registries without an earlier grant in the scheme first; then the earlier application (lower id, i.e. created
-first) comes first, under every rule. Running totals of the amount (the expert group's proposed amount where set,
-else the requested amount) are compared with the budget: a row is within the budget while the running total is at
-most the budget. Applications with neither a counted review nor a consensus score come last, without rank.
+puts registries without an earlier grant in the scheme first; then, under every rule, the application submitted
+earlier (`submitted_at`: its latest submission, so a resubmission after requested changes counts from then; an
+application without one comes after those with one), and finally the lower id. Running totals of the amount (the
+expert group's proposed amount where set, else the requested amount) are compared with the budget: a row is within
+the budget while the running total is at most the budget. Applications with neither a counted review nor a
+consensus score come last, without rank.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import cast
 
@@ -38,6 +41,7 @@ PLACES = 4
 _STEP = Decimal(1).scaleb(-PLACES)
 DISAGREEMENT_SPREAD = Decimal(3)
 ZERO = Decimal(0)
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def rounded(value: Decimal | None) -> Decimal | None:
@@ -174,6 +178,7 @@ class RankingRow:
     registry_id: int
     registry_short_name: str = ""
     state: str
+    submitted_at: datetime | None = None
     requested_amount_nok: Decimal | None
     proposed_amount_nok: Decimal | None = None  # the expert group's proposal, once made
     first_time: bool  # no earlier grant in the scheme (from the grant history)
@@ -225,7 +230,9 @@ def _order(row: RankingRow, tie_break: str) -> tuple:
     score = cast(Decimal, row.score)  # only scored rows are ordered
     normalised = ZERO if row.normalised_score is None else _round(row.normalised_score)
     second_time = tie_break == TieBreak.FIRST_TIME_FIRST and not row.first_time
-    return (-_round(score), -normalised, second_time, row.application_id)
+    # The flag first, so that a time is compared only with another time.
+    submitted = (row.submitted_at is None, row.submitted_at or _NEVER)
+    return (-_round(score), -normalised, second_time, *submitted, row.application_id)
 
 
 def rank(rows: Iterable[RankingRow], budget: Decimal, tie_break: str = TieBreak.NONE) -> list[RankingRow]:

@@ -3,6 +3,7 @@
 Values are kept at 28 significant digits and rounded to 4 places, half to even, only where shown or compared; the
 literals below are those 28-digit results (e.g. sqrt(3/2) = 1.22474487139158904909864203735... → ...037)."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -172,12 +173,15 @@ def test_a_reviewer_with_one_review_normalises_it_to_zero():
 # ---------------------------------------------------------------- the ranked list
 
 
-def row(pk, mean=None, amount="100000", *, first_time=True, normalised=None, consensus=None, proposed=None):
+def row(
+    pk, mean=None, amount="100000", *, first_time=True, normalised=None, consensus=None, proposed=None, submitted=None
+):
     return RankingRow(
         application_id=pk,
         title=f"A{pk}",
         registry_id=pk,
         state="assessed",
+        submitted_at=None if submitted is None else datetime(2026, 9, 1, submitted, tzinfo=UTC),
         requested_amount_nok=D(amount),
         proposed_amount_nok=None if proposed is None else D(proposed),
         first_time=first_time,
@@ -251,6 +255,23 @@ def test_without_a_tie_break_rule_the_earlier_application_wins_a_full_tie():
     ranked = rank(rows, D("1000000"), "none")
 
     assert order(ranked) == [(1, 1), (2, 2), (3, 3)]
+
+
+def test_the_earlier_application_is_the_one_submitted_earlier_then_the_lower_id():
+    rows = [row(1, "5.0"), row(2, "5.0", submitted=14), row(3, "5.0", submitted=9), row(4, "5.0", submitted=9)]
+
+    ranked = rank(rows, D("1000000"), "none")
+
+    # 3 and 4 were submitted at 09:00, 2 at 14:00; 1 has no submission time (e.g. imported) and comes last.
+    assert order(ranked) == [(3, 1), (4, 2), (2, 3), (1, 4)]
+
+
+def test_under_the_first_time_rule_the_earlier_submitted_application_wins_among_first_timers():
+    rows = [row(1, "5.0", first_time=False, submitted=8), row(2, "5.0", submitted=12), row(3, "5.0", submitted=10)]
+
+    ranked = rank(rows, D("1000000"), "first_time_first")
+
+    assert order(ranked) == [(3, 1), (2, 2), (1, 3)]
 
 
 def test_the_first_time_rule_comes_after_the_normalised_score():
