@@ -16,8 +16,10 @@ urlpatterns = [
     path("me/", include("accounts.urls")),
     path("registries/", include("registries.urls")),
     path("reviews/", include("reviews.urls")),
+    path("reviews/", include("reviews.recommendation_urls")),
     path("projects/", include("projects.urls")),
     path("finance/", include("finance.urls")),
     path("", include("grants.urls")),
+    path("", include("grants.decision_urls")),
     path("", include("core.urls")),
 ]

@@ -102,6 +102,48 @@ def _milestone_to(template: str, to_secretariat: bool) -> Callable[[int], int]:
     return send
 
 
+def _decider_emails() -> list[str]:
+    return list(User.objects.filter(is_decider=True, is_active=True).values_list("email", flat=True))
+
+
+def recommendation_sent(pk: int) -> int:
+    """The decision body hears that a recommendation has arrived; the PDF stays behind the access-checked link."""
+    from reviews.models import RecommendationVersion
+
+    version = RecommendationVersion.objects.select_related("call").get(pk=pk)
+    return emails.send("recommendation_sent", _decider_emails(), {"version": version, "call": version.call})
+
+
+def decision_letter(pk: int) -> int:
+    """The registry gets its decision letter as a PDF attachment, once (a rerun of the task sends nothing)."""
+    from django.utils import timezone
+
+    from grants.decisions import letter_download_name
+    from grants.models import DecisionLetter
+
+    letter = DecisionLetter.objects.select_related("application__call", "application__registry").get(application_id=pk)
+    if letter.sent_at is not None or not letter.pdf:
+        return 0
+    app = letter.application
+    with letter.pdf.open("rb") as pdf:
+        attachment = (letter_download_name(app), pdf.read(), "application/pdf")
+    to = _registry_emails(app.registry_id)
+    sent = emails.send("decision_letter", to, {"application": app}, attachments=[attachment])
+    DecisionLetter.objects.filter(pk=letter.pk).update(sent_at=timezone.now())
+    return sent
+
+
+def decisions_recorded_for(pk: int) -> int:
+    """A decider learns that the secretariat recorded a meeting's decisions in their name."""
+    from audit.services import history
+    from grants.models import DecisionMeeting
+
+    meeting = DecisionMeeting.objects.select_related("call", "recorded_by").get(pk=pk)
+    entry = history(meeting).get(action="grants.decisionmeeting.record")
+    decider = User.objects.get(pk=entry.data["decided_by"])
+    return emails.send("decisions_recorded_for", [decider.email], {"meeting": meeting, "call": meeting.call})
+
+
 NOTIFICATIONS: dict[str, Callable[[int], int]] = {
     "application_submitted": application_submitted,
     "application_withdrawn": application_withdrawn,
@@ -117,4 +159,7 @@ NOTIFICATIONS: dict[str, Callable[[int], int]] = {
     "milestone_reported": _milestone_to("milestone_status", to_secretariat=True),
     "milestone_returned": _milestone_to("milestone_status", to_secretariat=False),
     "milestone_approved": _milestone_to("milestone_status", to_secretariat=False),
+    "recommendation_sent": recommendation_sent,
+    "decision_letter": decision_letter,
+    "decisions_recorded_for": decisions_recorded_for,
 }

@@ -32,7 +32,10 @@ def _dead_links(role: str, pages: list[tuple[str, str]]) -> list[str]:
     answers: dict[str, int] = {}
     dead = []
     for name, target in pages:
-        html = client.get(_url(name, target, world.ids)).content.decode()
+        response = client.get(_url(name, target, world.ids))
+        if response.streaming:  # a file download (a PDF), not a page with links
+            continue
+        html = response.content.decode()
         for href in sorted(set(HREF.findall(html))):
             if not href.startswith(FOREIGN):
                 answers.setdefault(href, client.get(href).status_code)

@@ -159,6 +159,32 @@ WEB_MATRIX = [
         (302, 403, 403, 200, 200, 200, 200, 403, 200)),
     ("reviews:ranking", "GET", "draft_call", None,
         SECRETARIAT_ONLY_SEES),
+    # the recommendation: the secretariat, the expert group and the decision body; the frozen PDF not for a member
+    # conflicted with an application in it; sending is for the secretariat (and the chair: none in this world), and
+    # is refused here (400) because an application is still in review
+    ("recommendations:detail", "GET", "call", None,
+        (302, 403, 403, 200, 200, 200, 200, 200, 200)),
+    ("recommendations:detail", "GET", "draft_call", None,
+        SECRETARIAT_ONLY_SEES),
+    ("recommendations:send", "GET", "call", None,
+        POST_ONLY),
+    ("recommendations:send", "POST", "call", {"summary": "Samlet vurdering."},
+        (302, 403, 403, 403, 403, 403, 400, 403, 400)),
+    ("recommendations:pdf", "GET", "recommendation_version", None,
+        (302, 403, 403, 200, 200, 403, 200, 200, 200)),
+    # the decision meeting: recorded by the secretariat (on a decider's behalf) or a decider; an incomplete form is
+    # re-rendered (400)
+    ("decisions:meeting", "GET", "call", None,
+        (302, 403, 403, 403, 403, 403, 200, 200, 200)),
+    ("decisions:meeting", "GET", "draft_call", None,
+        SECRETARIAT_ONLY_SEES),
+    ("decisions:meeting", "POST", "call", {"body": "IRA"},
+        (302, 403, 403, 403, 403, 403, 400, 400, 400)),
+    ("decisions:meeting_detail", "GET", "decision_meeting", None,
+        (302, 403, 403, 403, 403, 403, 200, 200, 200)),
+    # the decision letter: the applicant registry, the secretariat and the decision body
+    ("decisions:letter_pdf", "GET", "granted", None,
+        (302, 200, 404, 404, 404, 404, 200, 200, 200)),
     # projects: the registry's members run them, the secretariat follows up
     ("projects:project_list", "GET", "", None,
         ALL),

@@ -2,13 +2,18 @@
 user per role, each with a logged-in web client and an API bearer token."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import ApiToken
 from finance.models import Payment
+from grants.models import Decision, DecisionLetter, DecisionMeeting
+from reviews.models import RecommendationVersion
 from reviews.services import declare_conflict
 from tests.factories import (
     ApplicationFactory,
@@ -88,6 +93,7 @@ def build_world() -> World:
     payment = project.payments.get(trigger="agreement")
     Payment.objects.filter(pk=payment.pk).update(state="due")
     applicant_token = api_token_for(users["applicant"], name="script")
+    version, meeting = _recommendation_and_decision(call, [in_review, recommended, granted], granted)
     ids = {
         "scheme": scheme.pk,
         "registry_a": registry_a.pk,
@@ -104,11 +110,30 @@ def build_world() -> World:
         "milestone_planned": planned.pk,
         "milestone_reported": reported.pk,
         "payment_due": payment.pk,
+        "recommendation_version": version.pk,
+        "decision_meeting": meeting.pk,
         "applicant_token": ApiToken.objects.get(key_hash=ApiToken.hash(applicant_token)).pk,
         **{f"user_{role}": user.pk for role, user in users.items() if user is not None},
     }
     return World(ids=ids, users=users)
 
+
+def _recommendation_and_decision(call: Any, ranked: list[Any], granted: Any) -> tuple[Any, Any]:
+    """A recommendation sent with its PDF (listing the application the conflicted reviewer is conflicted with), and
+    the meeting that granted `granted`, with its letter. The files are stand-ins: rendering is tested elsewhere."""
+    rows = [{"application_id": a.pk, "registry_id": a.registry_id, "title": a.title} for a in ranked]
+    version = RecommendationVersion.objects.create(call=call, version=1, rows=rows, pdf=ContentFile(PDF, "v1.pdf"))
+    meeting = DecisionMeeting.objects.create(
+        call=call, held_on=date(2026, 11, 2), body="IRA", attendees="Leder, to medlemmer.", recommendation=version
+    )
+    Decision.objects.create(
+        meeting=meeting, application=granted, outcome="grant", amount_nok=granted.granted_amount_nok
+    )
+    DecisionLetter.objects.create(application=granted, pdf=ContentFile(PDF, "letter.pdf"), generated_at=timezone.now())
+    return version, meeting
+
+
+PDF = b"%PDF-1.4\n%%EOF\n"
 
 _handler: list[Any] = []
 
