@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grants.enums import ApplicationState, CallState
 from projects.enums import MilestoneState, ProjectState
+from reviews.enums import ReviewPhase
 
 ACTION_LABELS = {
     "create": _("Created"),
@@ -33,6 +34,9 @@ ACTION_LABELS = {
     "request_revision": _("Request revision"),
     "declare": _("Conflict of interest declared"),
     "waive": _("Conflict of interest waived"),
+    "start_discussion": _("Start the discussion"),
+    "close_review": _("Close the review (read-only)"),
+    "back_to_independent": _("Back to independent review"),
     "become_due": _("Payment due"),
     "pay": _("Paid"),
     "cancel": _("Cancelled"),
@@ -41,6 +45,12 @@ ACTION_LABELS = {
 CODE_LABELS = {
     "reviews.assignment.create": _("Reviewer assigned"),
     "reviews.conflict.declare": _("Conflict of interest declared"),
+    "reviews.assignment.bulk_create": _("Reviewers assigned for the whole call"),
+    "reviews.reviewround.set_deadline": _("Review deadline set"),
+    "reviews.review.reopen": _("Review reopened"),
+    "reviews.expertgroup.add_member": _("Member added"),
+    "reviews.expertgroup.remove_member": _("Member removed"),
+    "reviews.expertgroup.set_chair": _("Chair appointed"),
     "projects.project.create": _("Project created"),
 }
 STATE_LABELS = {
@@ -48,6 +58,7 @@ STATE_LABELS = {
     **dict(ApplicationState.choices),
     **dict(ProjectState.choices),
     **dict(MilestoneState.choices),
+    **dict(ReviewPhase.choices),
 }
 # Actions that need a reason (the service refuses without one).
 COMMENT_REQUIRED = {

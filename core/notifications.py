@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 
 from core import emails
+from reviews.emails import NOTIFICATIONS as REVIEW_NOTIFICATIONS
 
 User = get_user_model()
 
@@ -162,4 +163,5 @@ NOTIFICATIONS: dict[str, Callable[[int], int]] = {
     "recommendation_sent": recommendation_sent,
     "decision_letter": decision_letter,
     "decisions_recorded_for": decisions_recorded_for,
+    **REVIEW_NOTIFICATIONS,
 }

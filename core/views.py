@@ -1,21 +1,23 @@
 """The dashboard: what each role needs to do next."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.rules import is_decider, is_reviewer, is_secretariat, registry_ids
+from accounts.rules import committee_scheme_ids, is_decider, is_reviewer, is_secretariat, registry_ids
 from grants.enums import ApplicationState as S
 from grants.models import Application, Call
 from grants.selectors import applications_visible_to, handed_in
 from projects.enums import MilestoneState, ProjectState
 from projects.models import Milestone, Project
 from registries.models import Registry
-from reviews.models import Assignment
+from reviews.enums import ReviewState
+from reviews.models import Assignment, Review
 
 LIMIT = 20
 
@@ -48,18 +50,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             registry_id__in=own, state=ProjectState.AGREEMENT_PENDING
         ).select_related("registry")
     if is_reviewer(user):
-        ctx["assignments"] = (
-            Assignment.objects.filter(
-                reviewer=user, application__in=applications_visible_to(user), application__state=S.IN_REVIEW
-            )
-            .select_related("application", "application__registry", "application__call")
-            .annotate(
-                submitted=Count(
-                    "application__reviews",
-                    filter=Q(application__reviews__reviewer=user, application__reviews__state="submitted"),
-                )
-            )
-        )
+        ctx.update(_reviewer_context(user, today))
     if is_secretariat(user):
         counts = dict(Application.objects.filter(handed_in()).values_list("state").annotate(n=Count("id")))
         ctx["state_counts"] = [(value, label, counts.get(value, 0)) for value, label in S.choices if value != S.DRAFT]
@@ -99,3 +90,37 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             .order_by("call", "-proposed_amount_nok")
         )
     return render(request, "core/dashboard.html", ctx)
+
+
+def _reviewer_context(user: Any, today: date) -> dict[str, Any]:
+    """The reviewer's open assignments (deadline, days left, own review's state) and their expert group's progress
+    per call in review."""
+    own_review = Review.objects.filter(application=OuterRef("application"), reviewer=user).values("state")[:1]
+    assignments = list(
+        Assignment.objects.filter(
+            reviewer=user, application__in=applications_visible_to(user), application__state=S.IN_REVIEW
+        )
+        .select_related("application", "application__registry", "application__call")
+        .annotate(review_state=Subquery(own_review))
+        .order_by(F("deadline").asc(nulls_last=True), "application__title")
+    )
+    for a in assignments:
+        a.days_left = (a.deadline - today).days if a.deadline else None  # type: ignore[attr-defined]
+        a.days_overdue = -a.days_left if a.days_left is not None and a.days_left < 0 else 0  # type: ignore[attr-defined]
+    in_review = Q(applications__state=S.IN_REVIEW)
+    progress = (
+        Call.objects.filter(scheme_id__in=committee_scheme_ids(user))
+        .filter(in_review)
+        .select_related("scheme", "review_round")
+        .annotate(
+            n_applications=Count("applications", filter=in_review, distinct=True),
+            n_assigned=Count("applications__assignments", filter=in_review, distinct=True),
+            n_submitted=Count(
+                "applications__reviews",
+                filter=in_review & Q(applications__reviews__state=ReviewState.SUBMITTED),
+                distinct=True,
+            ),
+        )
+        .order_by("-year", "title")
+    )
+    return {"assignments": assignments, "group_progress": list(progress)}

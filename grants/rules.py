@@ -47,9 +47,9 @@ def can_view_application(user: Any, application: Any) -> bool:
         return was_handed_in(application)
     if is_decider(user) and application.state in FOR_DECIDERS:
         return True
-    from reviews.rules import can_review_application
+    from reviews.rules import can_read_as_reviewer
 
-    return can_review_application(user, application)
+    return can_read_as_reviewer(user, application)
 
 
 def was_handed_in(application: Any) -> bool:

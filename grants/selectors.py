@@ -11,8 +11,9 @@ from .models import Application, Call
 
 
 def applications_visible_to(user: Any, qs: QuerySet[Application] | None = None) -> QuerySet[Application]:
-    from reviews.models import Assignment, Conflict
-    from reviews.rules import REVIEW_VISIBLE
+    from reviews.conflicts import conflict_q
+    from reviews.models import Assignment, ExpertGroupMember
+    from reviews.rules import OPEN_TO_GROUP, REVIEW_VISIBLE
 
     qs = Application.objects.all() if qs is None else qs
     if not user.is_authenticated:
@@ -23,9 +24,12 @@ def applications_visible_to(user: Any, qs: QuerySet[Application] | None = None) 
     condition = own
     if is_decider(user):
         condition |= Q(state__in=FOR_DECIDERS)
-    assigned = Exists(Assignment.objects.filter(application=OuterRef("pk"), reviewer=user))
-    conflicted = Exists(Conflict.objects.filter(application=OuterRef("pk"), reviewer=user, waived_at__isnull=True))
-    condition |= Q(assigned, state__in=REVIEW_VISIBLE) & ~Q(conflicted) & ~Q(registry_id__in=registry_ids(user))
+    # A reviewer: assigned, or in the scheme's expert group once the call's review is in discussion; never with a
+    # conflict of interest (reviews.conflicts; mirrored by reviews.rules.can_read_as_reviewer).
+    as_reviewer = Q(Exists(Assignment.objects.filter(application=OuterRef("pk"), reviewer=user)))
+    in_group = ExpertGroupMember.objects.filter(group__scheme_id=OuterRef("call__scheme_id"), user=user)
+    as_reviewer |= Q(Exists(in_group), call__review_round__phase__in=OPEN_TO_GROUP)
+    condition |= as_reviewer & Q(state__in=REVIEW_VISIBLE) & ~conflict_q(user)
     return qs.filter(condition)
 
 

@@ -1,26 +1,50 @@
-"""Who may see and score what in the expert-group assessment."""
+"""Who may see and do what in the expert-group assessment.
+
+Phases (per call, reviews.ReviewRound): in the independent phase a reviewer sees the application they are assigned
+and no other review until their own is submitted; in the discussion phase every expert-group member without a
+conflict of interest sees every application of the call in review, all submitted reviews and the internal comment
+thread; once decided, all of it is read-only. A conflict of interest (reviews.conflicts) hides the application.
+"""
 
 from typing import Any
 
-from accounts.rules import is_member_of, is_secretariat
+from accounts.rules import committee_scheme_ids, is_secretariat
 from grants.enums import ApplicationState as S
+
+from .enums import ReviewPhase, ReviewState
 
 # States in which an assigned reviewer sees the application.
 REVIEW_VISIBLE = [S.IN_REVIEW, S.ASSESSED, S.RECOMMENDED, S.NOT_RECOMMENDED, S.GRANTED, S.REJECTED]
+# Phases in which the whole expert group sees the call's applications, reviews and discussion.
+OPEN_TO_GROUP = [ReviewPhase.DISCUSSION, ReviewPhase.DECIDED]
+# Phases in which reviews and comments may still change.
+WRITABLE = [ReviewPhase.INDEPENDENT, ReviewPhase.DISCUSSION]
+
+
+def phase_of(call: Any) -> str:
+    """The call's review phase (independent until the secretariat moves it). Read fresh: phases change under us."""
+    from .models import ReviewRound
+
+    phase = ReviewRound.objects.filter(call_id=call.pk).values_list("phase", flat=True).first()
+    return phase or ReviewPhase.INDEPENDENT
 
 
 def has_conflict(user: Any, application: Any) -> bool:
-    if is_member_of(user, application.registry_id):
-        return True
-    return application.conflicts.filter(reviewer=user, waived_at__isnull=True).exists()
+    from .conflicts import conflicts_of
+
+    return bool(conflicts_of(user, application))
 
 
 def is_assigned(user: Any, application: Any) -> bool:
     return user.is_authenticated and application.assignments.filter(reviewer=user).exists()
 
 
+def in_expert_group(user: Any, application: Any) -> bool:
+    return application.call.scheme_id in committee_scheme_ids(user)
+
+
 def can_review_application(user: Any, application: Any) -> bool:
-    """Assigned, not conflicted, and the application has reached review."""
+    """Assigned, not conflicted, and the application has reached review: writes (and reads) their own review."""
     return (
         user.is_authenticated
         and application.state in REVIEW_VISIBLE
@@ -29,15 +53,52 @@ def can_review_application(user: Any, application: Any) -> bool:
     )
 
 
+def can_read_as_reviewer(user: Any, application: Any) -> bool:
+    """Sees the application as a reviewer: assigned, or in the expert group once the call is in discussion; never
+    with a conflict of interest. Mirrors grants.selectors.applications_visible_to."""
+    if not user.is_authenticated or application.state not in REVIEW_VISIBLE:
+        return False
+    as_group = in_expert_group(user, application) and phase_of(application.call) in OPEN_TO_GROUP
+    if not as_group and not is_assigned(user, application):
+        return False
+    return not has_conflict(user, application)
+
+
 def can_score(user: Any, application: Any) -> bool:
-    return application.state == S.IN_REVIEW and can_review_application(user, application)
+    return (
+        application.state == S.IN_REVIEW
+        and phase_of(application.call) in WRITABLE
+        and can_review_application(user, application)
+    )
+
+
+def knows_of(user: Any, application: Any) -> bool:
+    """May learn that the application exists without seeing it: assigned to it, or in the scheme's expert group
+    once it is in review (the ranking names it)."""
+    return user.is_authenticated and (
+        is_assigned(user, application) or (in_expert_group(user, application) and application.state in REVIEW_VISIBLE)
+    )
 
 
 def can_declare_conflict(user: Any, application: Any) -> bool:
-    return user.is_authenticated and is_assigned(user, application)
+    """Any time: an assigned reviewer, or a member of the scheme's expert group once the application is in review."""
+    return knows_of(user, application)
+
+
+def can_waive_conflict(user: Any, application: Any) -> bool:
+    return is_secretariat(user)
 
 
 def can_assign_reviewers(user: Any, application: Any) -> bool:
+    return is_secretariat(user)
+
+
+def can_manage_round(user: Any, call: Any = None) -> bool:
+    """Move a call's review phases, set its review deadline, assign reviewers for the whole call."""
+    return is_secretariat(user)
+
+
+def can_manage_expert_groups(user: Any, group: Any = None) -> bool:
     return is_secretariat(user)
 
 
@@ -45,16 +106,42 @@ def can_submit_review(review: Any, user: Any) -> bool:
     return review.reviewer_id == user.pk and can_score(user, review.application)
 
 
+def can_reopen_review(review: Any, user: Any) -> bool:
+    return (
+        is_secretariat(user)
+        and review.state == ReviewState.SUBMITTED
+        and review.application.state == S.IN_REVIEW
+        and phase_of(review.application.call) in WRITABLE
+    )
+
+
 def can_see_all_reviews(user: Any, application: Any) -> bool:
-    """Secretariat always; a reviewer only after submitting their own (no peeking)."""
+    """Secretariat always; in the independent phase a reviewer only after submitting their own (no peeking); in
+    discussion (and after) every expert-group member without a conflict."""
     if is_secretariat(user):
         return True
-    if not can_review_application(user, application):
+    if not can_read_as_reviewer(user, application):
         return False
-    return application.reviews.filter(reviewer=user, state="submitted").exists()
+    if phase_of(application.call) in OPEN_TO_GROUP:
+        return True
+    return application.reviews.filter(reviewer=user, state=ReviewState.SUBMITTED).exists()
+
+
+def can_see_discussion(user: Any, application: Any) -> bool:
+    """The internal comment thread: the secretariat, and the expert group (no conflict) once in discussion. Never
+    applicants or deciders as such."""
+    if is_secretariat(user):
+        return True
+    return phase_of(application.call) in OPEN_TO_GROUP and can_read_as_reviewer(user, application)
+
+
+def can_comment(user: Any, application: Any) -> bool:
+    return (
+        application.state in REVIEW_VISIBLE
+        and phase_of(application.call) == ReviewPhase.DISCUSSION
+        and can_see_discussion(user, application)
+    )
 
 
 def can_see_ranking(user: Any, call: Any) -> bool:
-    from accounts.rules import committee_scheme_ids
-
     return is_secretariat(user) or call.scheme_id in committee_scheme_ids(user)

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from grants.enums import ApplicationState
 from grants.models import Application, Call
-from registries.models import Membership
 
 from .enums import ReviewState
 from .models import Conflict, Score
@@ -26,13 +25,9 @@ from .rules import REVIEW_VISIBLE
 def conflicted_review(prefix: str = "review__") -> Q:
     """Condition on Score rows (on Review rows with prefix ""): the review's author has a conflict with the
     application."""
-    declared = Conflict.objects.filter(
-        application=OuterRef(f"{prefix}application"), reviewer=OuterRef(f"{prefix}reviewer"), waived_at__isnull=True
-    )
-    member = Membership.objects.filter(
-        registry=OuterRef(f"{prefix}application__registry"), user=OuterRef(f"{prefix}reviewer")
-    )
-    return Q(Exists(declared)) | Q(Exists(member))
+    from .conflicts import conflicted_pair  # every source: registry, participants, health trust, team
+
+    return conflicted_pair(f"{prefix}application", f"{prefix}reviewer")
 
 
 def weighted_mean(pairs: Iterable[tuple[int, Decimal]]) -> Decimal | None:

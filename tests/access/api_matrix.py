@@ -112,9 +112,39 @@ API_MATRIX = [
     # reviews
     ("POST", "/applications/{id}/reviewers", "/applications/{in_review}/reviewers", {"user": "@user_unassigned"},
         (401, 403, 404, 403, 404, 404, 201, 404, 201)),
-    # the conflicted reviewer knows of the application from the assignment and may declare again
+    ("POST", "/calls/{id}/reviewers", "/calls/{call}/reviewers", {"reviewers": ["@user_unassigned"]},
+        (401, 403, 403, 403, 403, 403, 200, 403, 200)),
+    ("POST", "/calls/{id}/reviewers", "/calls/{draft_call}/reviewers", None,
+        SECRETARIAT_ONLY_SEES),
+    # any member of the scheme's expert group knows of an application in review (the ranking names it) and may
+    # declare a conflict, assigned or not, conflicted already or not
     ("POST", "/applications/{id}/conflict", "/applications/{in_review}/conflict", {"reason": "Kollega."},
-        (401, 403, 404, 201, 404, 201, 403, 404, 403)),
+        (401, 403, 404, 201, 201, 201, 403, 404, 403)),
+    ("GET", "/applications/{id}/conflicts", "/applications/{in_review}/conflicts", None,
+        (401, 403, 404, 403, 404, 404, 200, 404, 200)),
+    ("POST", "/applications/{id}/conflicts/{user}/waive",
+     "/applications/{in_review}/conflicts/{user_conflicted}/waive", {"reason": "Fjern relasjon."},
+        (401, 403, 404, 403, 404, 404, 200, 404, 200)),
+    # the world's review is a draft: nothing to reopen (409)
+    ("POST", "/applications/{id}/reviews/{user}/reopen", "/applications/{in_review}/reviews/{user_reviewer}/reopen",
+     {"comment": "Se på metoden igjen."},
+        (401, 403, 404, 403, 404, 404, 409, 404, 409)),
+    # the call's review round: the expert group follows it, the secretariat moves it
+    ("GET", "/calls/{id}/review_round", "/calls/{call}/review_round", None,
+        (401, 403, 403, 200, 200, 200, 200, 403, 200)),
+    ("PUT", "/calls/{id}/review_round", "/calls/{call}/review_round", {"review_deadline": "2099-06-30"},
+        (401, 403, 403, 403, 403, 403, 200, 403, 200)),
+    ("POST", "/calls/{id}/review_round/transitions/{name}", "/calls/{call}/review_round/transitions/start_discussion",
+     None,
+        (401, 403, 403, 403, 403, 403, 200, 403, 200)),
+    ("POST", "/calls/{id}/review_round/transitions/{name}", "/calls/{call}/review_round/transitions/close_review",
+     None,
+        (401, 403, 403, 403, 403, 403, 409, 403, 409)),
+    # the discussion: the secretariat always, the expert group in the discussion phase (the world is independent)
+    ("GET", "/applications/{id}/comments", "/applications/{in_review}/comments", None,
+        (401, 403, 404, 403, 404, 404, 200, 404, 200)),
+    ("POST", "/applications/{id}/comments", "/applications/{in_review}/comments", {"text": "Hva med dekningen?"},
+        (401, 403, 404, 403, 404, 404, 409, 404, 409)),
     ("GET", "/applications/{id}/reviews/mine", "/applications/{in_review}/reviews/mine", None,
         (401, 403, 404, 200, 404, 404, 403, 404, 403)),
     ("PUT", "/applications/{id}/reviews/mine", "/applications/{in_review}/reviews/mine", {"scores": {"methodology": 6}},

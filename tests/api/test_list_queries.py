@@ -110,7 +110,7 @@ class Applications:
 
 
 class Reviews:
-    queries = 7  # token, registry ids, application, reviews, scores with criteria, conflicts, registry members
+    queries = 5  # token, registry ids, application, reviews with their conflict flags, scores with criteria
 
     def __init__(self):
         self.application = ApplicationFactory(state="in_review")

@@ -52,7 +52,7 @@ def test_assigning_a_group_member_records_it_and_mails_the_reviewer(
 
     assert (assignment.application, assignment.reviewer, assignment.assigned_by) == (app, reviewer, secretariat)
     assert [(e.action, e.actor, e.data) for e in history(app)] == [
-        ("reviews.assignment.create", secretariat, {"reviewer": reviewer.pk})
+        ("reviews.assignment.create", secretariat, {"reviewer": reviewer.pk, "deadline": None})
     ]
     assert sent() == [(nb("Review requested: %(title)s", title=app.title), [reviewer.email])]
 
@@ -157,8 +157,38 @@ def test_declaring_a_conflict_needs_a_reason():
     assert Conflict.objects.count() == 0
 
 
-def test_only_an_assigned_reviewer_declares_a_conflict():
+@pytest.mark.parametrize("who", ["other_schemes_reviewer", "applicant", "secretariat", "decider"])
+def test_only_a_member_of_the_schemes_expert_group_declares_a_conflict(who):
     app = ApplicationFactory(state="in_review")
+    user = {
+        "other_schemes_reviewer": reviewer_for(SchemeFactory(code="quality_improvement")),
+        "applicant": member_of(app.registry),
+        "secretariat": UserFactory(is_secretariat=True),
+        "decider": UserFactory(is_decider=True),
+    }[who]
+
+    with pytest.raises(NotPermitted):
+        services.declare_conflict(app, by=user, reason="Kollega.")
+
+    assert Conflict.objects.count() == 0
+
+
+def test_an_unassigned_group_member_declares_a_conflict_before_any_assignment():
+    app = ApplicationFactory(state="in_review")
+    member = reviewer_for(app.call.scheme)
+
+    services.declare_conflict(app, by=member, reason="Min ektefelle leder prosjektet.")
+
+    assert list(Conflict.objects.values_list("reviewer", "source", "reason", "waived_at")) == [
+        (member.pk, "declared", "Min ektefelle leder prosjektet.", None)
+    ]
+    assert [(e.action, e.actor, e.data) for e in history(app)] == [
+        ("reviews.conflict.declare", member, {"reviewer": member.pk})
+    ]
+
+
+def test_a_group_member_cannot_declare_on_an_application_not_yet_in_review():
+    app = ApplicationFactory(state="submitted")
 
     with pytest.raises(NotPermitted):
         services.declare_conflict(app, by=reviewer_for(app.call.scheme), reason="Kollega.")
