@@ -17,6 +17,7 @@ urlpatterns = [
     path("registries/", include("registries.urls")),
     path("reviews/", include("reviews.urls")),
     path("reviews/", include("reviews.recommendation_urls")),
+    path("reviews/", include("reviews.consensus_urls")),
     path("projects/", include("projects.urls")),
     path("finance/", include("finance.urls")),
     path("", include("grants.urls")),

@@ -216,6 +216,19 @@ WEB_MATRIX = [
         (302, 403, 403, 200, 200, 200, 200, 403, 200)),
     ("reviews:ranking", "GET", "draft_call", None,
         SECRETARIAT_ONLY_SEES),
+    # the consensus: the secretariat and the group's chair (none in this world); those who know of the application
+    # get 403, a conflicted reviewer 404; the world's call is in the independent phase, so a post is refused (302
+    # back to the page with the reason)
+    ("consensus:edit", "GET", "in_review", None,
+        (302, 403, 404, 403, 403, 404, 200, 404, 200)),
+    ("consensus:edit", "POST", "in_review", {"action": "set", "score": "5.5", "assessment": "Samlet."},
+        (302, 403, 404, 403, 403, 404, 302, 404, 302)),
+    ("consensus:edit", "POST", "in_review", {"action": "clear"},
+        (302, 403, 404, 403, 403, 404, 302, 404, 302)),
+    ("consensus:edit", "GET", "recommended", None,
+        (302, 403, 404, 403, 403, 403, 200, 403, 200)),
+    ("consensus:edit", "GET", "submitted", None,
+        (302, 404, 404, 404, 404, 404, 404, 404, 404)),
     # the recommendation: the secretariat, the expert group and the decision body; the frozen PDF not for a member
     # conflicted with an application in it; sending is for the secretariat (and the chair: none in this world), and
     # is refused here (400) because an application is still in review

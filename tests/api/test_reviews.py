@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from reviews.models import Conflict, Score
-from reviews.selectors import RankingRow, call_ranking, rank
+from reviews.selectors import call_ranking
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
@@ -100,37 +100,6 @@ def test_declaring_a_conflict_hides_the_application_from_the_reviewer(api):
     assert after.status_code == 404
 
 
-def row(pk, mean, amount, first_time=True):
-    return RankingRow(
-        pk,
-        f"A{pk}",
-        pk,
-        "assessed",
-        Decimal(amount),
-        None,
-        first_time,
-        weighted_mean=None if mean is None else Decimal(mean),
-    )
-
-
-def test_rank_orders_by_mean_prefers_first_time_applicants_on_ties_and_counts_against_the_budget():
-    rows = [
-        row(1, "5.0", "90000", first_time=False),
-        row(2, "6.0", "100000"),
-        row(3, "5.0", "95000"),
-        row(4, None, "50000"),
-    ]
-
-    ranked = rank(rows, Decimal("200000"))
-
-    assert [(r.application_id, r.rank, r.cumulative_nok, r.within_budget) for r in ranked] == [
-        (2, 1, Decimal("100000"), True),
-        (3, 2, Decimal("195000"), True),
-        (1, 3, Decimal("285000"), False),
-        (4, None, None, False),
-    ]
-
-
 def test_call_ranking_averages_reviews_and_leaves_conflicted_ones_out():
     call = CallFactory(budget_nok=Decimal("150000"))
     strong = ApplicationFactory(call=call, state="assessed", requested_amount_nok=Decimal("90000"))
@@ -155,28 +124,4 @@ def test_call_ranking_averages_reviews_and_leaves_conflicted_ones_out():
         (strong.pk, 1, 2, Decimal("4.625"), Decimal("1.25"), Decimal("90000.00"), True),
         (weak.pk, 2, 1, Decimal("3.75"), Decimal("0"), Decimal("170000.00"), False),
         (unscored.pk, None, 0, None, None, None, False),
-    ]
-
-
-def test_the_ranking_through_the_api_uses_the_proposed_amount_once_made(api):
-    call = CallFactory(budget_nok=Decimal("100000"))
-    app = ApplicationFactory(call=call, state="recommended", proposed_amount_nok=Decimal("85000"))
-    scored_review(app, methodology=5, feasibility=5, value=6)
-
-    response = api(UserFactory(is_secretariat=True)).get(f"/calls/{call.pk}/ranking")
-
-    assert response.json() == [
-        {
-            "application": app.pk,
-            "title": app.title,
-            "state": "recommended",
-            "weighted_mean": 5.25,
-            "spread": 0.0,
-            "reviews": 1,
-            "rank": 1,
-            "requested_amount_nok": "90000.00",
-            "proposed_amount_nok": "85000.00",
-            "cumulative_nok": "85000.00",
-            "within_budget": True,
-        }
     ]
