@@ -110,10 +110,13 @@ def _check_meeting(
 
 def _decide(application: Application, decision: DecisionInput, actor: Any) -> None:
     if decision.outcome == DecisionOutcome.GRANT:
-        services.grant(application, by=actor, granted_amount_nok=decision.amount_nok, comment=decision.comment)
+        # The decision letter tells the registry; the status email would be a second message about the same thing.
+        services.grant(
+            application, by=actor, granted_amount_nok=decision.amount_nok, comment=decision.comment, notify=False
+        )
         Application.objects.filter(pk=application.pk).update(conditions=decision.conditions.strip())
     elif decision.outcome == DecisionOutcome.REJECT:
-        services.reject(application, by=actor, comment=decision.comment)
+        services.reject(application, by=actor, comment=decision.comment, notify=False)
     else:
         msg = _("Choose grant or reject.")
         raise ActionRefused(msg, {"outcome": [msg]})

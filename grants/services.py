@@ -71,6 +71,7 @@ def _criteria_rows(call: Call, criteria: list[dict[str, Any]]) -> list[CallCrite
                 description=c.get("description", ""),
                 weight=Decimal(c["weight"]),
                 order=order,
+                anchors=c.get("anchors") or {},
             )
         )
     return rows
@@ -82,7 +83,14 @@ def create_call(*, by: Any, data: dict[str, Any], criteria: list[dict[str, Any]]
     scheme: Scheme = data["scheme"]
     if criteria is None:
         criteria = [
-            {"id": c.code, "name": c.name, "name_en": c.name_en, "description": c.description, "weight": c.weight}
+            {
+                "id": c.code,
+                "name": c.name,
+                "name_en": c.name_en,
+                "description": c.description,
+                "weight": c.weight,
+                "anchors": c.anchors,
+            }
             for c in scheme.criteria.all()
         ]
     _validate_call(data, criteria)
@@ -433,7 +441,16 @@ def not_recommend(application: Application, *, by: Any, comment: str = "") -> Ap
     )
 
 
-def grant(application: Application, *, by: Any, granted_amount_nok: Decimal | None, comment: str = "") -> Application:
+def grant(
+    application: Application,
+    *,
+    by: Any,
+    granted_amount_nok: Decimal | None,
+    comment: str = "",
+    notify: bool = True,
+) -> Application:
+    """Grant and create the project. `notify=False` when the decision letter (a decision meeting) tells the
+    registry instead, so it does not get two emails."""
     from projects.services import create_project_for
 
     def check(locked: Application) -> None:
@@ -464,12 +481,13 @@ def grant(application: Application, *, by: Any, granted_amount_nok: Decimal | No
         kwargs={"amount": granted_amount_nok},
         data={"granted_amount_nok": str(granted_amount_nok)},
         after=lambda locked: create_project_for(locked, by=by),
-        on_commit=[after_commit("application_decided")],
+        on_commit=[after_commit("application_decided")] if notify else [],
     )
 
 
-def reject(application: Application, *, by: Any, comment: str = "") -> Application:
-    return fire(application, "reject", by=by, comment=comment, on_commit=[after_commit("application_decided")])
+def reject(application: Application, *, by: Any, comment: str = "", notify: bool = True) -> Application:
+    on_commit = [after_commit("application_decided")] if notify else []
+    return fire(application, "reject", by=by, comment=comment, on_commit=on_commit)
 
 
 # Name → service, for the API's POST /applications/{id}/transitions/{name} and the web's transition form.
@@ -567,6 +585,7 @@ def save_scheme(
                 description=c.get("description", ""),
                 weight=Decimal(c["weight"]),
                 order=i,
+                anchors=c.get("anchors") or {},
             )
             for i, c in enumerate(criteria)
         )

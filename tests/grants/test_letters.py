@@ -318,3 +318,17 @@ def test_no_letter_yet_is_not_found(client, application, applicants):
     client.force_login(applicants[0])
 
     assert client.get(reverse("decisions:letter_pdf", args=[application.pk])).status_code == 404
+
+
+def test_a_decision_at_a_meeting_sends_the_registry_only_the_letter(
+    application, decider, applicants, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(application, decider)
+
+    to_registry = [
+        m
+        for m in mail.outbox
+        if set(m.bcc) & {a.email for a in applicants} or set(m.to) & {a.email for a in applicants}
+    ]
+    assert [bool(m.attachments) for m in to_registry] == [True]
