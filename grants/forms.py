@@ -56,12 +56,49 @@ class CallForm(forms.ModelForm):
         return data
 
 
+class AnchorsField(forms.CharField):
+    """The 1-7 scale's anchored descriptions, typed one per line as "N: text"; cleans to {"N": "text"}."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Scale anchors"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("One per line, e.g. “1: No plan for the data”, “4: …”, “7: …”."))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return "\n".join(f"{k}: {v}" for k, v in sorted(value.items(), key=lambda kv: int(kv[0])))
+        return value
+
+    def to_python(self, value: Any) -> dict[str, str]:  # type: ignore[override]
+        if isinstance(value, dict):
+            return value
+        anchors: dict[str, str] = {}
+        for line in str(value or "").splitlines():
+            if not line.strip():
+                continue
+            step, sep, text = line.partition(":")
+            if not sep or step.strip() not in {str(n) for n in range(1, 8)} or not text.strip():
+                raise forms.ValidationError(
+                    _("Write each anchor as a step from 1 to 7, a colon and its description: “%(line)s”.")
+                    % {"line": line.strip()}
+                )
+            if step.strip() in anchors:
+                raise forms.ValidationError(_("Step %(n)s is described twice.") % {"n": step.strip()})
+            anchors[step.strip()] = text.strip()
+        return anchors
+
+
 class CriterionForm(forms.Form):
     id = forms.SlugField(label=_("Code"), required=False, max_length=50)
     name = forms.CharField(label=_("Criterion"), max_length=200)
     weight = forms.DecimalField(
         label=_("Weight"), min_value=Decimal("0.01"), max_digits=5, decimal_places=2, localize=True
     )
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    anchors = AnchorsField()
 
 
 CriterionFormSet = forms.formset_factory(CriterionForm, extra=0, can_delete=True, min_num=1, validate_min=True)
@@ -188,6 +225,8 @@ class SchemeCriterionForm(forms.Form):
     weight = forms.DecimalField(
         label=_("Weight"), min_value=Decimal("0.01"), max_digits=5, decimal_places=2, localize=True
     )
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    anchors = AnchorsField()
 
 
 class SectionForm(forms.Form):

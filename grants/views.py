@@ -60,7 +60,16 @@ def call_list(request: HttpRequest) -> HttpResponse:
 
 
 def _criteria_from(formset: dj_forms.BaseFormSet) -> list[dict[str, Any]]:
-    return [{"id": r.get("id") or "", "name": r["name"], "weight": r["weight"]} for r in rows(formset)]
+    return [
+        {
+            "id": r.get("id") or "",
+            "name": r["name"],
+            "weight": r["weight"],
+            "description": r.get("description", ""),
+            "anchors": r.get("anchors") or {},
+        }
+        for r in rows(formset)
+    ]
 
 
 def _apply_errors(form: dj_forms.Form, exc: ActionRefused) -> None:
@@ -98,7 +107,10 @@ def call_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not rules.can_manage_calls(request.user, call):
         raise PermissionDenied
     form = CallForm(request.POST or None, instance=call)
-    initial = [{"id": c.code, "name": c.name, "weight": c.weight} for c in call.criteria.all()]
+    initial = [
+        {"id": c.code, "name": c.name, "weight": c.weight, "description": c.description, "anchors": c.anchors}
+        for c in call.criteria.all()
+    ]
     formset = CriterionFormSet(request.POST or None, prefix="criteria", initial=initial)
     editable_criteria = call.state == "draft"
     if request.method == "POST" and form.is_valid() and (not editable_criteria or formset.is_valid()):
@@ -461,7 +473,15 @@ def scheme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         request.POST or None,
         prefix="criteria",
         initial=[
-            {"id": c.code, "name": c.name, "name_en": c.name_en, "weight": c.weight} for c in scheme.criteria.all()
+            {
+                "id": c.code,
+                "name": c.name,
+                "name_en": c.name_en,
+                "weight": c.weight,
+                "description": c.description,
+                "anchors": c.anchors,
+            }
+            for c in scheme.criteria.all()
         ]
         if scheme
         else None,

@@ -295,7 +295,7 @@ def _assign_one(
             eligible.append(member.user)
     if per_application is not None:
         need = max(per_application - len(counting), 0)
-        eligible = sorted(eligible, key=lambda u: (load[u.pk], u.pk))[:need]
+        eligible = sorted(sorted(eligible, key=lambda u: (load[u.pk], u.pk))[:need], key=lambda u: u.pk)
         if len(eligible) < need:
             result.short.append((application, need - len(eligible)))
     for user in eligible:
