@@ -73,7 +73,7 @@ def _conditions(application: Any, reviewer: Any) -> dict[str, Any]:
     reviewer_trust = Subquery(
         get_user_model().objects.filter(pk=_deeper(reviewer)).annotate(k=trust_key(F)).values("k")[:1]
     )
-    units = UnitLink.objects.filter(application_id=application).annotate(k=trust_key(F))
+    same_trust = UnitLink.objects.filter(Exact(trust_key(F), reviewer_trust), application_id=application)
     return {
         ConflictSource.REGISTRY_MEMBER: Exists(
             Membership.objects.filter(user_id=reviewer, registry__applications=application)
@@ -81,7 +81,7 @@ def _conditions(application: Any, reviewer: Any) -> dict[str, Any]:
         ConflictSource.PARTICIPATING_REGISTRY: Exists(
             Membership.objects.filter(user_id=reviewer, registry__participations=application)
         ),
-        ConflictSource.HEALTH_TRUST: Exists(units.filter(k=reviewer_trust)),
+        ConflictSource.HEALTH_TRUST: Exists(same_trust),
         ConflictSource.NAMED_IN_PROJECT: Exists(TeamLink.objects.filter(application_id=application, user_id=reviewer)),
         ConflictSource.DECLARED: Exists(
             Conflict.objects.filter(application_id=application, reviewer_id=reviewer, waived_at__isnull=True)
