@@ -133,7 +133,6 @@ def _secretariat_context(application: Application, review_round: Any) -> dict[st
         "conflict_entries": entries,
         "candidates": free,
         "can_assign": can_assign,
-        "assign_form": AssignForm(candidates=User.objects.filter(pk__in=[u.pk for u in free])),
         "default_deadline": review_round.review_deadline,
     }
 
@@ -411,6 +410,7 @@ def _call_review_context(call: Call, review_round: Any, members: Any, request: H
             "deadline_form": RoundDeadlineForm(initial={"review_deadline": review_round.review_deadline}),
             "entries": timeline(history(review_round)) if review_round.pk else [],
             "in_review": sum(1 for a in applications if a.state == ApplicationState.IN_REVIEW),
+            "on_review_page": True,
         }
     )
     return ctx

@@ -1,5 +1,6 @@
 """Reviews: no peeking before one's own is submitted, conflicted reviewers never count, and the ranked list."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -7,6 +8,7 @@ from django.utils import timezone
 
 from reviews.models import Conflict, Score
 from reviews.selectors import call_ranking
+from reviews.services import start_discussion
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
@@ -14,6 +16,7 @@ from tests.factories import (
     MembershipFactory,
     ReviewFactory,
     UserFactory,
+    reviewer_for,
 )
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +128,79 @@ def test_call_ranking_averages_reviews_and_leaves_conflicted_ones_out():
         (weak.pk, 2, 1, Decimal("3.75"), Decimal("0"), Decimal("170000.00"), False),
         (unscored.pk, None, 0, None, None, None, False),
     ]
+
+
+# ---------------------------------------------------------------- the call's review round, the discussion, reopening
+
+
+def test_the_secretariat_sets_the_deadline_and_moves_the_phase_and_the_group_follows(api):
+    app = ApplicationFactory(state="in_review")
+    secretariat, member = UserFactory(is_secretariat=True), reviewer_for(app.call.scheme)
+    deadline = (timezone.localdate() + timedelta(days=20)).isoformat()
+
+    before = api(member).get(f"/calls/{app.call_id}/review_round").json()
+    put = api(secretariat).put(f"/calls/{app.call_id}/review_round", {"review_deadline": deadline})
+    moved = api(secretariat).post(f"/calls/{app.call_id}/review_round/transitions/start_discussion")
+    after = api(member).get(f"/calls/{app.call_id}/review_round").json()
+
+    assert before == {"call": app.call_id, "phase": "independent", "review_deadline": None, "available_transitions": []}
+    assert (put.status_code, put.json()["review_deadline"]) == (200, deadline)
+    assert moved.json()["available_transitions"] == ["back_to_independent", "close_review"]
+    assert after == {
+        "call": app.call_id,
+        "phase": "discussion",
+        "review_deadline": deadline,
+        "available_transitions": [],
+    }
+
+
+def test_an_unknown_phase_transition_is_404_and_a_wrong_one_409(api):
+    app = ApplicationFactory(state="in_review")
+    client = api(UserFactory(is_secretariat=True))
+
+    unknown = client.post(f"/calls/{app.call_id}/review_round/transitions/fly")
+    wrong = client.post(f"/calls/{app.call_id}/review_round/transitions/close_review")
+
+    assert (unknown.status_code, wrong.status_code) == (404, 409)
+    assert unknown.json()["detail"] == (
+        "The review round has no transition “fly”; the transitions are: start_discussion, close_review, "
+        "back_to_independent."
+    )
+
+
+def test_in_discussion_an_unassigned_member_reads_the_reviews_and_posts_to_the_thread(api):
+    app = ApplicationFactory(state="in_review")
+    other = scored_review(app, methodology=6, feasibility=4, value=5)
+    member = reviewer_for(app.call.scheme)
+    start_discussion(app.call, by=UserFactory(is_secretariat=True))
+    client = api(member)
+
+    reviews = client.get(f"/applications/{app.pk}/reviews").json()
+    posted = client.post(f"/applications/{app.pk}/comments", {"text": "Enig i metodevurderingen."})
+    thread = client.get(f"/applications/{app.pk}/comments").json()
+
+    assert [(r["id"], r["weighted_score"]) for r in reviews] == [(other.pk, 5.25)]
+    assert posted.status_code == 201
+    assert [(c["author"]["id"], c["text"]) for c in thread] == [(member.pk, "Enig i metodevurderingen.")]
+
+
+def test_the_secretariat_reopens_a_submitted_review_through_the_api(api):
+    review = scored_review(ApplicationFactory(state="in_review"), methodology=2, feasibility=3, value=4)
+
+    response = api(UserFactory(is_secretariat=True)).post(
+        f"/applications/{review.application_id}/reviews/{review.reviewer_id}/reopen", {"comment": "Se igjen."}
+    )
+    again = api(review.reviewer).put(
+        f"/applications/{review.application_id}/reviews/mine", {"scores": {"methodology": 7}}
+    )
+
+    assert (response.status_code, response.json()["state"], response.json()["submitted_at"]) == (200, "draft", None)
+    assert (again.status_code, again.json()["scores"]) == (200, {"methodology": 7})
+
+
+def test_reopening_a_review_that_does_not_exist_is_404(api):
+    app = ApplicationFactory(state="in_review")
+
+    response = api(UserFactory(is_secretariat=True)).post(f"/applications/{app.pk}/reviews/999999/reopen")
+
+    assert response.status_code == 404
