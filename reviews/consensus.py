@@ -16,9 +16,9 @@ from audit.services import record
 from core.exceptions import ActionRefused, InvalidTransition, NotPermitted
 from grants.models import Application
 
-from .consensus_rules import consensus_open, may_set_consensus
 from .enums import SCORE_MAX, SCORE_MIN
 from .models import Consensus
+from .rules import consensus_open, may_set_consensus
 
 _CLOSED = gettext_lazy(
     "The consensus score can be set while the application is in review or assessed and the expert group's review "

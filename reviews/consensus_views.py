@@ -16,7 +16,7 @@ from core.views_helpers import report_error
 from grants.models import Application
 from grants.selectors import applications_visible_to
 
-from . import consensus, consensus_rules, rules
+from . import consensus, rules
 from .enums import SCORE_MAX, SCORE_MIN
 from .models import Consensus
 from .selectors import ranking_for
@@ -51,7 +51,7 @@ def consensus_application(user: Any, pk: int) -> Application:
     )
     if application is None:
         raise Http404
-    if consensus_rules.may_set_consensus(user, application):
+    if rules.may_set_consensus(user, application):
         return application
     if applications_visible_to(user).filter(pk=pk).exists():
         raise PermissionDenied
@@ -78,7 +78,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "current": current,
         "form": form,
         "row": row,
-        "can_set": consensus_rules.consensus_open(application),
+        "can_set": rules.consensus_open(application),
     }
     return render(request, "reviews/consensus.html", ctx, status=400 if form.errors else 200)
 

@@ -12,7 +12,7 @@ from grants.enums import TieBreak
 from grants.models import Call
 from grants.selectors import applications_visible_to
 
-from . import consensus_rules, rules
+from . import rules
 from .enums import ReviewPhase
 from .selectors import RankingRow, ranking_for, scores_hidden_from
 
@@ -33,13 +33,13 @@ def ranking(request: HttpRequest, pk: int) -> HttpResponse:
         "scores_hidden": scores_hidden_from(request.user, call, phase),
         "first_time_rule": call.scheme.tie_break == TieBreak.FIRST_TIME_FIRST,
         # The rows shown to a chair are those they have no conflict with, so managing the call's consensus is
-        # enough (consensus_rules.may_set_consensus); the application's state and the phase decide the rest.
+        # enough (rules.may_set_consensus); the application's state and the phase decide the rest.
         "consensus_editable": _consensus_editable(request.user, call, rows, phase),
     }
     return render(request, "reviews/ranking.html", ctx)
 
 
 def _consensus_editable(user: Any, call: Call, rows: list[RankingRow], phase: str) -> set[int]:
-    if not rows or phase != ReviewPhase.DISCUSSION or not consensus_rules.manages_consensus(user, call):
+    if not rows or phase != ReviewPhase.DISCUSSION or not rules.manages_consensus(user, call):
         return set()
-    return {r.application_id for r in rows if r.state in consensus_rules.CONSENSUS_STATES}
+    return {r.application_id for r in rows if r.state in rules.CONSENSUS_STATES}

@@ -26,7 +26,8 @@ from grants.enums import ApplicationState
 from grants.models import Application, Call
 from registries.models import Registry
 
-from .models import ExpertGroupMember, RecommendationVersion
+from . import rules
+from .models import RecommendationVersion
 from .rules import REVIEW_VISIBLE
 
 # What the snapshot keeps of each ranking row; fields the ranking does not (yet) provide are stored as None.
@@ -61,13 +62,6 @@ def sits_in_group(user: Any, call: Call) -> bool:
     return call.scheme_id in committee_scheme_ids(user)
 
 
-def is_chair(user: Any, call: Call) -> bool:
-    return (
-        sits_in_group(user, call)
-        and ExpertGroupMember.objects.filter(group__scheme_id=call.scheme_id, user=user, is_chair=True).exists()
-    )
-
-
 def conflicted_ids(user: Any, rows: list[dict[str, Any]]) -> set[int]:
     """The applications among `rows` this user has a conflict of interest with (reviews.conflicts: every source,
     waivers honoured), in one query."""
@@ -92,7 +86,7 @@ def can_send_recommendation(user: Any, call: Call) -> bool:
     conflicted chair does not see those rows, so cannot vouch for the list."""
     if is_secretariat(user):
         return True
-    return is_chair(user, call) and not conflicted_ids(user, _application_rows(call))
+    return rules.is_chair(user, call.scheme_id) and not conflicted_ids(user, _application_rows(call))
 
 
 def can_download_recommendation(user: Any, version: RecommendationVersion) -> bool:
