@@ -218,6 +218,8 @@ MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Registry Grants <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Reviewers are reminded this many days before their review deadline (and on the day) by `send_reminders`.
+REVIEW_REMINDER_DAYS = int(os.environ.get("REVIEW_REMINDER_DAYS", "3"))
 
 # Background work: Django's tasks framework with the database backend (run `manage.py db_worker`).
 TASKS = {
