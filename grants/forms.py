@@ -116,20 +116,67 @@ class NewApplicationForm(forms.Form):
 
 
 class ApplicationForm(forms.ModelForm):
+    team_emails = forms.CharField(
+        label=_("Project team"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Email addresses of the people named in the project, one per line. Used to keep them out of "
+            "the review of this application."
+        ),
+    )
+
     class Meta:
         model = Application
-        fields = ["title", "summary", "aims", "requested_amount_nok", "start_date", "end_date"]
+        fields = [
+            "title",
+            "summary",
+            "aims",
+            "requested_amount_nok",
+            "start_date",
+            "end_date",
+            "participating_registries",
+            "participating_units",
+        ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 5}),
             "aims": forms.Textarea(attrs={"rows": 5}),
             "start_date": DateInput(),
             "end_date": DateInput(),
+            "participating_registries": forms.SelectMultiple(attrs={"size": 6}),
+            "participating_units": forms.SelectMultiple(attrs={"size": 6}),
+        }
+        help_texts = {
+            "participating_registries": _("Other registries taking part (hold Ctrl or Cmd to choose several)."),
+            "participating_units": _("Hospitals and health trusts taking part."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from registries.models import Organisation
+
         self.fields["requested_amount_nok"].localize = True
         self.fields["requested_amount_nok"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+        own = self.instance.registry_id if self.instance and self.instance.pk else None
+        self.fields["participating_registries"].queryset = Registry.objects.exclude(pk=own).order_by("name")
+        self.fields["participating_units"].queryset = Organisation.objects.filter(
+            level__in=["hf", "hospital"]
+        ).order_by("name")
+        if self.instance and self.instance.pk and not self.is_bound:
+            self.initial["team_emails"] = "\n".join(self.instance.team.values_list("email", flat=True))
+
+    def clean_team_emails(self) -> list[Any]:
+        from django.contrib.auth import get_user_model
+
+        emails = [e.strip().lower() for e in self.cleaned_data.get("team_emails", "").replace(",", "\n").split()]
+        users = list(get_user_model().objects.filter(email__in=emails))
+        unknown = sorted(set(emails) - {u.email for u in users})
+        if unknown:
+            raise forms.ValidationError(
+                _("No user is registered with %(emails)s; ask the secretariat to add them first.")
+                % {"emails": ", ".join(unknown)}
+            )
+        return users
 
     def clean_requested_amount_nok(self) -> Decimal | None:
         value = self.cleaned_data.get("requested_amount_nok")

@@ -224,6 +224,13 @@ def _nok(amount: Decimal) -> str:
 
 
 def _write_children(application: Application, data: dict[str, Any]) -> None:
+    # Who takes part decides conflicts of interest (reviews.conflicts), so these are kept exactly as entered.
+    if "participating_registries" in data:
+        application.participating_registries.set(data["participating_registries"])
+    if "participating_units" in data:
+        application.participating_units.set(data["participating_units"])
+    if "team_emails" in data:
+        application.team.set(data["team_emails"])
     if "budget_lines" in data:
         application.budget_lines.all().delete()
         BudgetLine.objects.bulk_create(

@@ -290,3 +290,47 @@ def test_final_report_autosaves_while_typing(client):
     assert "Saved" in response.content.decode()
     project.final_report.refresh_from_db()
     assert project.final_report.sections == {"summary": "Halvveis", "results": ""}
+
+
+def test_participants_and_team_are_saved_and_make_a_named_reviewer_conflicted(client):
+    from core.exceptions import ActionRefused
+    from reviews.services import assign_reviewer
+    from tests.factories import OrganisationFactory, reviewer_for
+
+    app = ApplicationFactory()
+    partner = RegistryFactory(name="Partnerregisteret")
+    unit = OrganisationFactory(level="hf", name="Helse Testby HF")
+    colleague = reviewer_for(app.call.scheme, email="kollega@example.no")
+    client.force_login(member_of(app.registry))
+
+    response = client.post(
+        reverse("grants:application_edit", args=[app.pk]),
+        _edit_form(
+            participating_registries=[partner.pk], participating_units=[unit.pk], team_emails="Kollega@example.no"
+        ),
+    )
+
+    assert response.status_code == 302
+    assert (list(app.participating_registries.all()), list(app.participating_units.all()), list(app.team.all())) == (
+        [partner],
+        [unit],
+        [colleague],
+    )
+    Application.objects.filter(pk=app.pk).update(state="in_review")
+    app.refresh_from_db()
+    with pytest.raises(ActionRefused):
+        assign_reviewer(app, by=UserFactory(is_secretariat=True), reviewer=colleague)
+
+
+def test_an_unknown_team_email_is_refused_and_changes_nothing(client):
+    app = ApplicationFactory()
+    client.force_login(member_of(app.registry))
+
+    response = client.post(
+        reverse("grants:application_edit", args=[app.pk]), _edit_form(team_emails="ukjent@example.no")
+    )
+
+    assert response.context["form"].errors["team_emails"] == [
+        "No user is registered with ukjent@example.no; ask the secretariat to add them first."
+    ]
+    assert app.team.count() == 0
