@@ -40,8 +40,12 @@ def fire[M: models.Model](
             raise InvalidTransition(_("Unknown action “%(name)s”.") % {"name": name})
         source = getattr(locked, field)
         if not can_proceed(method):
+            from .labels import STATE_LABELS, action_label
+
+            # Labels, not codes: this sentence is shown to people (the API's 409 carries it as its detail).
             raise InvalidTransition(
-                _("“%(name)s” is not possible while the state is “%(state)s”.") % {"name": name, "state": source}
+                _("“%(name)s” is not possible while the state is “%(state)s”.")
+                % {"name": action_label(name), "state": STATE_LABELS.get(source, source)}
             )
         if not has_transition_perm(method, by):
             raise NotPermitted()

@@ -7,6 +7,8 @@ import pytest
 import time_machine
 
 from audit.models import AuditEntry
+from core.labels import action_label
+from grants.enums import ApplicationState as S
 from grants.models import Application, Call
 from projects.models import Milestone, Project
 from reviews.models import Review
@@ -56,7 +58,9 @@ def test_an_application_transition_from_a_wrong_state_is_409(api, name, role, st
     response = client.post(f"/applications/{app.pk}/transitions/{name}", body)
 
     assert response.status_code == 409
-    assert problem(response)["detail"] == f"“{name}” is not possible while the state is “{state}”."
+    assert (
+        problem(response)["detail"] == f"“{action_label(name)}” is not possible while the state is “{S(state).label}”."
+    )
     assert Application.objects.get(pk=app.pk).state == state
     assert AuditEntry.objects.count() == 0
 

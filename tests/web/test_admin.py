@@ -63,7 +63,7 @@ def test_admin_action_from_a_wrong_state_reports_and_changes_nothing(admin_clien
     app.refresh_from_db()
     assert app.state == "draft"
     assert [str(m) for m in response.context["messages"]] == [
-        f"{app.title}: “send_to_review” is not possible while the state is “draft”."
+        f"{app.title}: “Send to expert review” is not possible while the state is “Draft”."
     ]
 
 

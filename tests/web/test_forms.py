@@ -164,7 +164,7 @@ def test_wrong_state_transition_gives_a_clear_message(client):
     )
 
     assert [str(m) for m in response.context["messages"]] == [
-        "This could not be done: “complete_assessment” is not possible while the state is “submitted”. "
+        "This could not be done: “Complete the assessment” is not possible while the state is “Submitted”. "
         "Reload the page to see the current state."
     ]
 
