@@ -126,4 +126,49 @@ class IndicatorValue(models.Model):
         return f"{self.indicator_id} {self.organisation_id} {self.year}"
 
 
+class IndicatorDelivery(models.Model):
+    """One imported file's contribution: a definitions or tree file as a whole, or one indicator and year of a
+    data file. Never deleted: a newer delivery for the same indicator and year points the older one at itself
+    (`replaced_by`), and the older one's values stay in `DeliveredValue` for audit."""
+
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)  # of the whole file
+    content_sha256 = models.CharField(max_length=64)  # of this delivery's rows: what "the same delivery" means
+    kind = models.CharField(max_length=20)
+    indicator = models.ForeignKey(Indicator, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replaced_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces")
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        indexes = [models.Index(fields=["indicator", "year"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} {self.indicator_id or self.kind} {self.year or ''}".strip()
+
+    @property
+    def is_current(self) -> bool:
+        return self.replaced_by_id is None
+
+
+class DeliveredValue(models.Model):
+    """A value exactly as one delivery brought it (IndicatorValue holds only the current one)."""
+
+    delivery = models.ForeignKey(IndicatorDelivery, on_delete=models.PROTECT, related_name="values")
+    orgnr = models.PositiveBigIntegerField()
+    numerator = models.DecimalField(max_digits=14, decimal_places=4)
+    denominator = models.DecimalField(max_digits=14, decimal_places=4)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["delivery", "orgnr"], name="delivered_value_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.orgnr}"
+
+
 __all__ = ["Direction", "Level", "Region", "UnitLevel"]
