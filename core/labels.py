@@ -73,7 +73,7 @@ DANGEROUS = {"withdraw", "mark_ineligible", "reject", "terminate", "not_recommen
 
 
 def action_label(code: str) -> str:
-    return str(CODE_LABELS.get(code) or ACTION_LABELS.get(code.rsplit(".", 1)[-1], code))
+    return str(CODE_LABELS.get(code) or ACTION_LABELS.get(code.rsplit(".", 1)[-1]) or code)
 
 
 def timeline(entries) -> list[dict]:
@@ -104,7 +104,7 @@ def _subjects(entries: list) -> dict:
     """Names of the people an entry is about (e.g. the assigned reviewer), fetched in one query."""
     from django.contrib.auth import get_user_model
 
-    ids = {e.data.get("reviewer") for e in entries if isinstance(e.data, dict) and e.data.get("reviewer")}
+    ids: set[int] = {e.data["reviewer"] for e in entries if isinstance(e.data, dict) and e.data.get("reviewer")}
     if not ids:
         return {}
     return {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=ids)}

@@ -76,8 +76,10 @@ class SchemeFactory(factory.django.DjangoModelFactory):
     name_en = "Data quality"
     decision_body = "IRA"
     final_report_sections = factory.LazyFunction(
-        lambda: [{"key": "summary", "title": "Sammendrag", "title_en": "Summary"},
-                 {"key": "results", "title": "Resultater", "title_en": "Results"}]
+        lambda: [
+            {"key": "summary", "title": "Sammendrag", "title_en": "Summary"},
+            {"key": "results", "title": "Resultater", "title_en": "Results"},
+        ]
     )
 
     @factory.post_generation
@@ -211,9 +213,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
         model = Project
         skip_postgeneration_save = True
 
-    application = factory.SubFactory(
-        ApplicationFactory, state="granted", granted_amount_nok=Decimal("90000.00")
-    )
+    application = factory.SubFactory(ApplicationFactory, state="granted", granted_amount_nok=Decimal("90000.00"))
     registry = factory.SelfAttribute("application.registry")
     title = factory.SelfAttribute("application.title")
     granted_amount_nok = factory.SelfAttribute("application.granted_amount_nok")
