@@ -4,6 +4,7 @@ SQLite is the default so a first run needs nothing installed; PostgreSQL is used
 """
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -34,11 +35,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DEBUG = env_bool("DEBUG")
 TESTING = env_bool("TESTING") or "pytest" in sys.modules
 
+# Maintenance commands (migrate, loaddemo, createuser, import_indicators, makemigrations...) sign nothing that
+# outlives their process, so they run without SECRET_KEY; serving the site (WSGI, runserver) never does.
+_MAINTENANCE_COMMAND = (
+    Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 and sys.argv[1] not in {"runserver", "shell"}
+)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-development-key-only-for-debug-and-tests-0123456789abcdef"  # noqa: S105 - never used in production
+    elif _MAINTENANCE_COMMAND:
+        SECRET_KEY = secrets.token_urlsafe(50)
+    else:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-only-for-debug-and-tests-0123456789abcdef"  # noqa: S105 - never used in production
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"] if (DEBUG or TESTING) else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
