@@ -13,15 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.rules import is_secretariat
 from audit.services import history
 from core.access import visible_application, visible_call
 from core.exceptions import ActionRefused, DomainError, InvalidTransition, NotPermitted
-from core.labels import timeline
-from core.views_helpers import report_error
+from core.labels import action_label, timeline
+from core.views_helpers import report_error, run_action
 from grants.enums import ApplicationState
 from grants.models import Application, Call
 from grants.selectors import applications_visible_to
@@ -44,11 +43,6 @@ from .selectors import conflicted_review
 
 User = get_user_model()
 SCALE = range(SCORE_MIN, SCORE_MAX + 1)
-ROUND_LABELS = {
-    "start_discussion": gettext_lazy("Start the discussion"),
-    "close_review": gettext_lazy("Close the review (read-only)"),
-    "back_to_independent": gettext_lazy("Back to independent review"),
-}
 
 
 def _label(source: str) -> str:
@@ -356,7 +350,7 @@ def round_panel_context(user: Any, call: Call) -> dict[str, Any]:
         "show_round": True,
         "call": call,
         "review_round": review_round,
-        "round_actions": [(name, ROUND_LABELS[name]) for name in names],
+        "round_actions": [(name, action_label(name)) for name in names],
         "can_manage_round": rules.can_manage_round(user, call),
     }
 
@@ -420,17 +414,7 @@ def _call_review_context(call: Call, review_round: Any, members: Any, request: H
 @require_POST
 def round_transition(request: HttpRequest, pk: int) -> HttpResponse:
     call = visible_call(request.user, pk)
-    name = request.POST.get("action", "")
-    service = services.ROUND_ACTIONS.get(name)
-    if service is None:
-        messages.error(request, _("Unknown action."))
-        return redirect("grants:call_detail", pk)
-    try:
-        service(call, by=request.user, comment=request.POST.get("comment", ""))
-    except DomainError as exc:
-        report_error(request, exc)
-    else:
-        messages.success(request, _("Done: %(action)s.") % {"action": ROUND_LABELS[name]})
+    run_action(request, services.ROUND_ACTIONS, call)
     return redirect("grants:call_detail", pk)
 
 
