@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from registries.models import Indicator, Registry
+from registries.enums import Level, TargetKind, TargetRule
 
 from . import rules
 from .enums import AWAITING_DECISION, WITHDRAWABLE, ApplicationState, CallState, DecisionOutcome, TieBreak
@@ -303,7 +304,17 @@ class ApplicationIndicator(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+", verbose_name=_("indicator"))
     baseline_value = models.DecimalField(_("baseline value"), max_digits=12, decimal_places=6, null=True, blank=True)
     baseline_year = models.PositiveSmallIntegerField(_("baseline year"), null=True, blank=True)
+    target_kind = models.CharField(
+        _("target type"), max_length=10, choices=TargetKind.choices, default=TargetKind.VALUE
+    )
     target_value = models.DecimalField(_("target value"), max_digits=12, decimal_places=6, null=True, blank=True)
+    target_level = models.CharField(
+        _("target level"),
+        max_length=10,
+        choices=[(Level.HIGH, Level.HIGH.label), (Level.MODERATE, Level.MODERATE.label)],
+        blank=True,
+    )
+    target_rule = models.CharField(_("target rule"), max_length=20, choices=TargetRule.choices, blank=True)
     target_date = models.DateField(_("target date"), null=True, blank=True)
 
     class Meta:

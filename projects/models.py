@@ -110,6 +110,10 @@ class FinalReport(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The measured outcome per target indicator (projects.outcomes), frozen when the report is submitted and again
+    # when it is approved, so a later redelivery of the data does not rewrite what was reported and judged.
+    outcome = models.JSONField(default=dict, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Final report of {self.project_id}"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .enums import Direction, Level, Region, UnitLevel
+from .enums import Direction, ImportState, Level, Region, UnitLevel
 
 
 class Registry(models.Model):
@@ -169,6 +169,56 @@ class DeliveredValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.orgnr}"
+
+
+class IndicatorAlias(models.Model):
+    """Another id under which SKDE's data files deliver an indicator (nkr_rygg.csv writes `nkr_rygg_durarift_stenose`
+    for the definition `rygg_durarift_stenose`). An import reads the alias as the indicator and says so."""
+
+    alias = models.CharField(_("id in data files"), primary_key=True, max_length=80)
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("indicator")
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["alias"]
+        verbose_name = _("indicator alias")
+        verbose_name_plural = _("indicator aliases")
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.indicator_id}"
+
+
+class IndicatorImport(models.Model):
+    """One upload from the web: the file, the background import's progress and its validation report."""
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Set when a registry member uploads: every indicator in the file must belong to this registry.
+    registry = models.ForeignKey(Registry, null=True, blank=True, on_delete=models.PROTECT, related_name="imports")
+    dry_run = models.BooleanField(_("check only"), default=False)
+    state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    stage = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=20, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)  # ["LINE: message", ...]
+    summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in (ImportState.QUEUED, ImportState.RUNNING)
 
 
 __all__ = ["Direction", "Level", "Region", "UnitLevel"]
