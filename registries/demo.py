@@ -23,7 +23,7 @@ from grants.schemes import DATA_QUALITY, QUALITY_IMPROVEMENT, install_national_s
 from projects.enums import ProjectState
 
 from . import importers as imp
-from .models import Indicator, Registry
+from .models import Indicator, IndicatorAlias, Registry
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SKDE_DIR = DATA_DIR / "skde"
@@ -61,6 +61,7 @@ class LoadReport:
     values: imp.Counts = field(default_factory=imp.Counts)
     # file name → {ind_id without a definition: rows not imported}
     unknown_ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    aliased: dict[str, dict[str, tuple[str, int]]] = field(default_factory=dict)
     problems: dict[str, list[imp.Problem]] = field(default_factory=dict)
     history: imp.Counts = field(default_factory=imp.Counts)
     history_skipped: list[str] = field(default_factory=list)
@@ -107,18 +108,29 @@ def load_organisations(report: LoadReport, say: Say) -> None:
 def load_indicators(report: LoadReport, say: Say) -> None:
     rows, problems = imp.parse_definitions(imp.read_table(SKDE_DIR / "IndBeskr.csv"))
     _keep_problems(report, "IndBeskr.csv", problems, say)
+    # Definitions SKDE's file lacks although its data files deliver them (korsband_DG), in the same format.
+    extra, problems = imp.parse_definitions(imp.read_table(DATA_DIR / "extra_definitions.csv"))
+    _keep_problems(report, "extra_definitions.csv", problems, say)
+    rows += extra
     report.unmatched_registries = imp.link_registries(rows)
     report.indicators = imp.save_indicators(rows)
-    say(f"Indicator definitions: {report.indicators}")
+    say(f"Indicator definitions: {report.indicators} ({len(extra)} from extra_definitions.csv)")
     for key, name in report.unmatched_registries:
         say(f"  no registry matches SKDE registry “{key}” ({name}); its indicators have no registry")
+    aliases = imp.read_aliases(DATA_DIR / "indicator_aliases.csv")
+    for alias, indicator_id, note in aliases:
+        IndicatorAlias.objects.update_or_create(alias=alias, defaults={"indicator_id": indicator_id, "note": note})
+    say(f"Indicator aliases (ids the data files use for defined indicators): {len(aliases)}")
 
 
 def load_indicator_values(report: LoadReport, say: Say) -> None:
     known_ids = set(Indicator.objects.values_list("id", flat=True))
+    aliases = dict(IndicatorAlias.objects.values_list("alias", "indicator_id"))
     for name in VALUE_FILES:
         values, problems = imp.parse_values(imp.read_table(SKDE_DIR / name))
         _keep_problems(report, name, problems, say)
+        values, renamed = imp.resolve_aliases(values, aliases)
+        report.aliased[name] = renamed
         values, unknown = imp.split_unknown(values, known_ids)
         report.unknown_ids[name] = unknown
         aggregated = imp.aggregate(values)
@@ -130,6 +142,8 @@ def load_indicator_values(report: LoadReport, say: Say) -> None:
         say(f"Indicator values from {name}: {len(values)} rows → {counts}")
         if unplaced:
             say(f"  units missing from the organisation tree, added as hospitals: {_join(unplaced)}")
+        if renamed:
+            say("  read under an alias: " + ", ".join(f"{a} as {i} ({n} rows)" for a, (i, n) in renamed.items()))
         if unknown:
             say(
                 f"  {len(unknown)} ind_id(s) have no definition in IndBeskr.csv; {sum(unknown.values())} rows "

@@ -29,6 +29,7 @@ DEFINITIONS = "definitions"
 TREE = "tree"
 TREE_WIDE = "tree_wide"
 EVENTS = "events"
+ALIASES = "aliases"
 AGGREGATED = "aggregated"
 KIND_COLUMNS = [  # most specific first
     (DEFINITIONS, {"id", "registry_name", "title", "level_green", "level_yellow", "level_direction"}),
@@ -36,6 +37,7 @@ KIND_COLUMNS = [  # most specific first
     (TREE_WIDE, {"OrgNrRHF", "OrgNrHF", "OrgNrShus"}),
     (AGGREGATED, {"year", "orgnr", "var", "denominator", "ind_id"}),
     (EVENTS, {"year", "orgnr", "var", "ind_id"}),
+    (ALIASES, {"alias", "indicator"}),
 ]
 
 LEVELS = {"0": UnitLevel.NATION, "1": UnitLevel.RHF, "2": UnitLevel.HF, "3": UnitLevel.HOSPITAL}
@@ -519,6 +521,27 @@ def parse_values(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     out["year"] = out["year"].astype("int64")
     out["orgnr"] = out["orgnr"].astype("int64")
     return out, sorted(problems, key=lambda p: p.line)
+
+
+def read_aliases(path: Path | str) -> list[tuple[str, str, str]]:
+    """indicator_aliases.csv (`alias;indicator;note`) as (alias, indicator id, note) triples."""
+    frame = read_table(path)
+    return [
+        (a.strip(), i.strip(), n.strip()) for a, i, n in frame[["alias", "indicator", "note"]].itertuples(index=False)
+    ]
+
+
+def resolve_aliases(values: pd.DataFrame, aliases: dict[str, str]) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:
+    """Rows delivered under an alias read as the indicator it names; returns {alias: (indicator id, rows)}."""
+    if not aliases:
+        return values, {}
+    aliased = values["ind_id"].isin(aliases)
+    if not aliased.any():
+        return values, {}
+    counts = values.loc[aliased, "ind_id"].value_counts().sort_index()
+    values = values.copy()
+    values.loc[aliased, "ind_id"] = values.loc[aliased, "ind_id"].map(aliases)
+    return values, {str(k): (aliases[str(k)], int(v)) for k, v in counts.items()}
 
 
 def split_unknown(values: pd.DataFrame, known_ids: set[str]) -> tuple[pd.DataFrame, dict[str, int]]:

@@ -8,6 +8,7 @@ values in `DeliveredValue`) and points at the one that replaced it.
 
 import hashlib
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,13 +21,14 @@ from audit.services import record
 
 from . import importers as imp
 from .goal import thresholds_consistent
-from .models import DeliveredValue, Indicator, IndicatorDelivery, IndicatorValue, Organisation
+from .models import DeliveredValue, Indicator, IndicatorAlias, IndicatorDelivery, IndicatorValue, Organisation
 
 # Zip bomb guard: an SKDE workbook is a few MB unpacked and about ten parts.
 MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_XLSX_MEMBERS = 500
 EXTENSIONS = {".csv", ".xlsx"}
-KIND_ORDER = [imp.DEFINITIONS, imp.TREE, imp.TREE_WIDE, imp.AGGREGATED, imp.EVENTS]  # definitions before data
+# Definitions before the aliases that name them, both before data.
+KIND_ORDER = [imp.DEFINITIONS, imp.TREE, imp.TREE_WIDE, imp.ALIASES, imp.AGGREGATED, imp.EVENTS]
 
 
 @dataclass
@@ -37,12 +39,16 @@ class FileResult:
     created: int = 0  # deliveries (a definitions or tree file that changes something is one delivery)
     replaced: int = 0
     unchanged: int = 0
+    aliased: dict[str, tuple[str, int]] = field(default_factory=dict)  # alias → (indicator id, rows)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.name}: {self.kind}, {self.rows} rows; {self.created} new deliveries "
             f"({self.replaced} replacing an older one), {self.unchanged} unchanged"
         )
+        if self.aliased:
+            text += "; read as: " + ", ".join(f"{a} → {i} ({n} rows)" for a, (i, n) in self.aliased.items())
+        return text
 
 
 @dataclass
@@ -69,23 +75,69 @@ class _Loaded:
     frame: pd.DataFrame
 
 
-def import_files(paths: list[Path | str], *, by: Any = None, dry_run: bool = False) -> ImportResult:
+Progress = Callable[[int, str], None]  # (percent done, what is happening now)
+
+
+def _no_progress(percent: int, stage: str) -> None:
+    return None
+
+
+def import_files(
+    paths: list[Path | str],
+    *,
+    by: Any = None,
+    dry_run: bool = False,
+    registry: Any = None,
+    progress: Progress = _no_progress,
+) -> ImportResult:
+    """Import SKDE files all or nothing. With `registry`, only data rows of that registry's indicators are accepted
+    (a registry member's upload); definitions and the organisation tree then need the secretariat."""
     result = ImportResult(dry_run=dry_run)
     loaded = []
-    for path in paths:
+    for number, path in enumerate(paths):
+        progress(int(20 * number / len(paths)), f"reading {Path(path).name}")
         file, problems = _load(Path(path), str(path))
         result.problems += [p.format(str(path)) for p in problems]
         if file is not None:
             loaded.append(file)
+    return import_tables(loaded, result, by=by, registry=registry, progress=progress)
+
+
+def import_table(
+    name: str, frame: pd.DataFrame, *, content: bytes, by: Any = None, dry_run: bool = False, registry: Any = None
+) -> ImportResult:
+    """One table already in memory (a FHIR MeasureReport converted to aggregated rows, say), under the same rules."""
+    result = ImportResult(dry_run=dry_run)
+    kind = imp.detect_kind(frame.columns)
+    if kind is None:
+        result.problems.append(imp.Problem(1, "header not recognised as an SKDE file").format(name))
+        return result
+    loaded = _Loaded(Path(name), name, hashlib.sha256(content).hexdigest(), kind, frame)
+    return import_tables([loaded], result, by=by, registry=registry)
+
+
+def import_tables(
+    loaded: list["_Loaded"],
+    result: ImportResult,
+    *,
+    by: Any = None,
+    registry: Any = None,
+    progress: Progress = _no_progress,
+) -> ImportResult:
     loaded.sort(key=lambda f: KIND_ORDER.index(f.kind))
     with transaction.atomic():
-        for file in loaded:
+        for number, file in enumerate(loaded):
+            progress(20 + int(75 * number / max(len(loaded), 1)), f"checking and saving {file.path.name}")
             outcome = FileResult(file.name, file.kind, len(file.frame))
-            problems = _IMPORTERS[file.kind](file, outcome, by)
+            if registry is not None and file.kind not in (imp.AGGREGATED, imp.EVENTS):
+                problems = [imp.Problem(0, f"only the secretariat can import {file.kind} files")]
+            else:
+                problems = _IMPORTERS[file.kind](file, outcome, by, registry)
             result.problems += [p.format(file.name) for p in problems]
             result.files.append(outcome)
         if not result.saved:
             transaction.set_rollback(True)
+    progress(100, "done")
     return result
 
 
@@ -143,7 +195,7 @@ def _check_csv(content: bytes) -> str | None:
 # ---------------------------------------------------------------- definitions and the organisation tree
 
 
-def _import_definitions(file: _Loaded, outcome: FileResult, by: Any) -> list[imp.Problem]:
+def _import_definitions(file: _Loaded, outcome: FileResult, by: Any, registry: Any = None) -> list[imp.Problem]:
     rows, problems = imp.parse_definitions(file.frame)
     lines = {ind_id.strip(): imp._line(i) for i, ind_id in file.frame["id"].items()}
     for row in rows:
@@ -163,7 +215,7 @@ def _import_definitions(file: _Loaded, outcome: FileResult, by: Any) -> list[imp
     return []
 
 
-def _import_tree(file: _Loaded, outcome: FileResult, by: Any) -> list[imp.Problem]:
+def _import_tree(file: _Loaded, outcome: FileResult, by: Any, registry: Any = None) -> list[imp.Problem]:
     wide = file.kind == imp.TREE_WIDE
     rows, problems = (imp.parse_tree_wide if wide else imp.parse_tree)(file.frame)
     if problems:
@@ -189,12 +241,47 @@ def _whole_file_delivery(file: _Loaded, outcome: FileResult, counts: imp.Counts,
     record(delivery, "registries.delivery.imported", actor=by, data={"file": file.path.name, "counts": str(counts)})
 
 
+def _import_aliases(file: _Loaded, outcome: FileResult, by: Any, registry: Any = None) -> list[imp.Problem]:
+    """`alias;indicator;note`: another id under which data files deliver a defined indicator."""
+    known = set(Indicator.objects.values_list("id", flat=True))
+    problems, rows = [], []
+    for index, rec in file.frame.iterrows():
+        alias, indicator = str(rec["alias"]).strip(), str(rec["indicator"]).strip()
+        line = imp._line(index)
+        if not alias or not indicator:
+            problems.append(imp.Problem(line, "alias and indicator are both required"))
+        elif indicator not in known:
+            problems.append(imp.Problem(line, f"unknown indicator “{indicator}”"))
+        elif alias in known:
+            problems.append(imp.Problem(line, f"“{alias}” is itself an indicator id and cannot be an alias"))
+        else:
+            rows.append((alias, indicator, str(rec.get("note", "")).strip()))
+    if problems:
+        return problems
+    counts = imp.Counts()
+    existing = {a.alias: a for a in IndicatorAlias.objects.filter(alias__in=[r[0] for r in rows])}
+    for alias, indicator, note in rows:
+        current = existing.get(alias)
+        if current is None:
+            IndicatorAlias.objects.create(alias=alias, indicator_id=indicator, note=note)
+            counts.created += 1
+        else:
+            imp._update_if_changed(current, {"indicator_id": indicator, "note": note}, counts)
+    _whole_file_delivery(file, outcome, counts, by)
+    return []
+
+
 # ---------------------------------------------------------------- values
 
 
-def _import_values(file: _Loaded, outcome: FileResult, by: Any) -> list[imp.Problem]:
+def _import_values(file: _Loaded, outcome: FileResult, by: Any, registry: Any = None) -> list[imp.Problem]:
     values, problems = imp.parse_values(file.frame)
+    values, outcome.aliased = imp.resolve_aliases(
+        values, dict(IndicatorAlias.objects.values_list("alias", "indicator_id"))
+    )
     problems += _value_problems(values, with_denominator=file.kind == imp.AGGREGATED)
+    if registry is not None:
+        problems += _foreign_indicators(values, registry)
     if problems:
         return sorted(problems, key=lambda p: (p.line, p.message))
     to_save = []
@@ -223,6 +310,17 @@ def _value_problems(values: pd.DataFrame, *, with_denominator: bool) -> list[imp
     problems += _unknown("ind_id", set(Indicator.objects.values_list("id", flat=True)), values, "indicator “{}”")
     problems += _unknown("orgnr", set(Organisation.objects.values_list("orgnr", flat=True)), values, "organisation {}")
     return problems
+
+
+def _foreign_indicators(values: pd.DataFrame, registry: Any) -> list[imp.Problem]:
+    """A registry imports data for its own indicators only."""
+    own = set(Indicator.objects.filter(registry=registry).values_list("id", flat=True))
+    known = set(Indicator.objects.values_list("id", flat=True))
+    foreign = values[values["ind_id"].isin(known - own)]
+    return [
+        imp.Problem(int(rows["line"].min()), f"indicator “{key}” belongs to another registry ({len(rows)} rows)")
+        for key, rows in foreign.groupby("ind_id", sort=True)
+    ]
 
 
 def _unknown(column: str, known: set[Any], values: pd.DataFrame, label: str) -> list[imp.Problem]:
@@ -298,6 +396,7 @@ _IMPORTERS = {
     imp.DEFINITIONS: _import_definitions,
     imp.TREE: _import_tree,
     imp.TREE_WIDE: _import_tree,
+    imp.ALIASES: _import_aliases,
     imp.AGGREGATED: _import_values,
     imp.EVENTS: _import_values,
 }

@@ -63,7 +63,7 @@ def test_loaddemo_twice_changes_nothing_and_writes_no_audit_entries():
 
     assert _snapshot() == before
     assert "Registries: 0 created, 0 updated, 52 unchanged" in again
-    assert "nkr_rygg_varighet_bensmerter (14850 rows)" in output
+    assert "nkr_rygg_varighet_bensmerter as rygg_varighet_bensmerter (14850 rows)" in output
     assert "History (2021 report): 0 created, 0 updated, 10 unchanged" in again
 
 
