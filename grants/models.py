@@ -8,8 +8,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from registries.enums import Direction, Level, TargetKind, TargetRule
 from registries.models import Indicator, Registry
-from registries.enums import Level, TargetKind, TargetRule
 
 from . import rules
 from .enums import AWAITING_DECISION, WITHDRAWABLE, ApplicationState, CallState, DecisionOutcome, TieBreak
@@ -325,6 +325,25 @@ class ApplicationIndicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id}: {self.baseline_value} → {self.target_value}"
+
+    @property
+    def target_label(self) -> str:
+        """The target in words, e.g. "15 % or lower", "high goal attainment", "no participating unit at low"."""
+        from django.utils.formats import number_format
+
+        if self.target_kind == TargetKind.LEVEL:
+            return str(Level(self.target_level).label) if self.target_level else ""
+        if self.target_kind == TargetKind.RULE:
+            return str(TargetRule(self.target_rule).label) if self.target_rule else ""
+        if self.target_value is None:
+            return ""
+        unit = self.indicator.measure_unit
+        value = self.target_value * 100 if unit == "%" else self.target_value
+        text = number_format(value.normalize(), use_l10n=True) + (" %" if unit == "%" else "")
+        if self.indicator.direction is None:
+            return text
+        lower = self.indicator.direction == Direction.LOWER_IS_BETTER
+        return (_("%(value)s or lower") if lower else _("%(value)s or higher")) % {"value": text}
 
 
 class PlannedMilestone(models.Model):

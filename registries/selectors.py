@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .models import IndicatorValue, Organisation
+from .models import Indicator, IndicatorValue, Organisation
 
 NATION = 1
 
@@ -83,4 +83,80 @@ def latest_national(indicator_ids: Iterable[str]) -> dict[str, tuple[int, Sums]]
         if with_nation:
             latest = max(with_nation)
             result[ind] = (latest, years[latest][NATION])
+    return result
+
+
+# ---------------------------------------------------------------- values as shown: suppression and coverage
+
+# DOMAIN.md: a unit whose coverage (the linked dekningsgrad indicator) is under 60 % is marked as uncertain.
+LOW_COVERAGE = Decimal("0.6")
+
+
+@dataclass(frozen=True)
+class UnitValue:
+    """One indicator's result for one unit and year, as every page, chart and export shows it."""
+
+    orgnr: int
+    unit_level: str
+    year: int
+    numerator: Decimal
+    denominator: Decimal
+    raw_value: Decimal | None  # numerator / denominator, even when suppressed (for sums and the outcome only)
+    attainment: str | None  # high / moderate / low / None (no thresholds, or suppressed)
+    suppressed: bool  # the denominator is under the indicator's minimum: shown as "fewer than N"
+    min_denominator: int
+    coverage: Decimal | None  # the linked coverage indicator's share for this unit and year, when delivered
+    low_coverage: bool
+
+    @property
+    def value(self) -> Decimal | None:
+        """What may be shown: nothing when suppressed."""
+        return None if self.suppressed else self.raw_value
+
+
+def unit_value(
+    indicator: Indicator, year: int, orgnr: int, sums: Sums, tree: Tree, coverage: Sums | None = None
+) -> UnitValue:
+    suppressed = sums.denominator < indicator.min_denominator
+    raw = sums.value
+    share = coverage.value if coverage is not None else None
+    return UnitValue(
+        orgnr=orgnr,
+        unit_level=tree.level.get(orgnr, "hospital"),
+        year=year,
+        numerator=sums.numerator,
+        denominator=sums.denominator,
+        raw_value=raw,
+        attainment=None if suppressed else indicator.level_for(raw),
+        suppressed=suppressed,
+        min_denominator=indicator.min_denominator,
+        coverage=share,
+        low_coverage=share is not None and share < LOW_COVERAGE,
+    )
+
+
+def unit_values(
+    indicators: Iterable[Indicator],
+    *,
+    year: int | None = None,
+    orgnrs: Iterable[int] | None = None,
+    tree: Tree | None = None,
+) -> dict[str, dict[int, dict[int, UnitValue]]]:
+    """indicator id → year → orgnr → UnitValue for every unit at every level (or only `orgnrs`), with suppression
+    and the coverage mark; three queries whatever the number of indicators."""
+    indicators = list(indicators)
+    tree = tree or Tree.load()
+    wanted = set(orgnrs) if orgnrs is not None else None
+    coverage_ids = {i.coverage_indicator_id for i in indicators if i.coverage_indicator_id}
+    sums = rolled_up_values({i.pk for i in indicators} | coverage_ids, year=year, tree=tree)
+    result: dict[str, dict[int, dict[int, UnitValue]]] = {}
+    for indicator in indicators:
+        coverage = sums.get(indicator.coverage_indicator_id, {}) if indicator.coverage_indicator_id else {}
+        years = result.setdefault(indicator.pk, {})
+        for yr, units in sums.get(indicator.pk, {}).items():
+            years[yr] = {
+                orgnr: unit_value(indicator, yr, orgnr, unit_sums, tree, coverage.get(yr, {}).get(orgnr))
+                for orgnr, unit_sums in units.items()
+                if wanted is None or orgnr in wanted
+            }
     return result
