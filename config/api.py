@@ -90,10 +90,11 @@ def _mount() -> None:
     from grants.api import router as grants
     from projects.api import router as projects
     from registries.api import router as registries
+    from registries.fhir_api import router as fhir
     from reviews.api import router as reviews
     from reviews.ranking_api import router as ranking
 
-    for router in (registries, grants, accounts, reviews, ranking, projects, finance):
+    for router in (registries, fhir, grants, accounts, reviews, ranking, projects, finance):
         api.add_router("", router)
 
 

@@ -9,6 +9,8 @@ from grants.models import Application, Call
 from grants.selectors import applications_visible_to, calls_visible_to
 from projects.models import Milestone, Project
 from projects.selectors import projects_visible_to
+from registries.models import IndicatorImport
+from registries.selectors import imports_visible_to
 
 
 def visible_application(user: Any, pk: int) -> Application:
@@ -31,3 +33,7 @@ def visible_milestone(user: Any, project_pk: int, pk: int) -> Milestone:
         return project.milestones.select_related("project").get(pk=pk)
     except Milestone.DoesNotExist:
         raise Http404 from None
+
+
+def visible_import(user: Any, pk: int) -> IndicatorImport:
+    return get_object_or_404(imports_visible_to(user), pk=pk)

@@ -1,12 +1,16 @@
 from django.http import HttpRequest
 
+from registries.rules import can_import_indicators
+
 # (namespace, url-name prefix) → the navigation item that is current.
 SECTIONS = [
     ("grants", "call", "calls"),
     ("grants", "scheme", "schemes"),
     ("grants", "application", "applications"),
     ("reviews", "", "calls"),
+    ("projects", "portfolio", "portfolio"),
     ("projects", "", "projects"),
+    ("registries", "import", "imports"),
     ("registries", "", "registries"),
     ("accounts", "user", "users"),
     ("accounts", "token", "tokens"),
@@ -14,6 +18,11 @@ SECTIONS = [
 
 
 def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    return {**_section(request), "can_import_indicators": user is not None and can_import_indicators(user)}
+
+
+def _section(request: HttpRequest) -> dict:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return {"nav": ""}

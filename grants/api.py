@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
@@ -26,6 +26,7 @@ from core.api import (
 )
 from core.exceptions import ActionRefused, InvalidTransition, NotPermitted
 from finance.models import BudgetLine
+from registries.enums import TargetKind, TargetRule
 from registries.models import Registry
 
 from . import rules, services
@@ -215,10 +216,23 @@ class BudgetLineIn(InputSchema):
 
 class IndicatorIn(InputSchema):
     indicator: str = Field(max_length=80, description="SKDE indicator id of the applicant registry, e.g. nakke1.")
-    baseline_value: IndicatorNumber | None = None
+    baseline_value: IndicatorNumber | None = Field(
+        None,
+        description="Left out or null with a `baseline_year`: filled in from the registry's data for that year (the "
+        "participating units together, or the nation when none are named); `notices` says what was filled in.",
+    )
     baseline_year: Year | None = None
-    target_value: IndicatorNumber | None = None
-    target_date: date | None = None
+    target_kind: TargetKind = Field(
+        TargetKind.VALUE,
+        description="`value`: reach `target_value`; `level`: reach `target_level`; `rule`: every participating "
+        "unit meets `target_rule`. Only the chosen kind's field is kept.",
+    )
+    target_value: IndicatorNumber | None = Field(None, description="Required when `target_kind` is `value`.")
+    target_level: Literal["high", "moderate"] | None = Field(
+        None, description="Goal-attainment level; required when `target_kind` is `level`."
+    )
+    target_rule: TargetRule | None = Field(None, description="Required when `target_kind` is `rule`.")
+    target_date: date | None = Field(None, description="Required before submitting; after the baseline year.")
 
 
 class MilestoneIn(InputSchema):
@@ -276,8 +290,24 @@ class IndicatorPlanOut(Schema):
     indicator: str
     baseline_value: float | None
     baseline_year: int | None
+    target_kind: str = Field(description="`value`, `level` or `rule`.")
     target_value: float | None
+    target_level: str | None = Field(description="`high` or `moderate` when `target_kind` is `level`.")
+    target_rule: str | None = Field(description="`no_unit_low` or `all_units_high` when `target_kind` is `rule`.")
+    target_label: str = Field(description="The target in words, e.g. “15 % or lower”.")
     target_date: date | None
+
+    @staticmethod
+    def resolve_target_level(obj: ApplicationIndicator) -> str | None:
+        return obj.target_level or None
+
+    @staticmethod
+    def resolve_target_rule(obj: ApplicationIndicator) -> str | None:
+        return obj.target_rule or None
+
+    @staticmethod
+    def resolve_target_label(obj: ApplicationIndicator) -> str:
+        return str(obj.target_label)
 
     @staticmethod
     def resolve_indicator(obj: ApplicationIndicator) -> str:
@@ -321,6 +351,13 @@ class ApplicationOut(Schema):
     updated_at: datetime
     available_transitions: list[str] = Field(description="Transitions this user may fire now.")
     history: list[HistoryOut]
+    notices: list[str] = Field(
+        [], description="What the server did on its own in this request, e.g. baselines filled in from the data."
+    )
+
+    @staticmethod
+    def resolve_notices(obj: Application) -> list[str]:
+        return getattr(obj, "notices", [])
 
     @staticmethod
     def resolve_call(obj: Application) -> int:
@@ -356,7 +393,7 @@ def _applications(user: Any) -> QuerySet[Application]:
         .select_related("project")
         .prefetch_related(
             Prefetch("budget_lines", BudgetLine.objects.order_by("year", "category", "id")),
-            "indicators",
+            Prefetch("indicators", ApplicationIndicator.objects.select_related("indicator")),
             "planned_milestones",
         )
     )
@@ -406,8 +443,14 @@ def create_application(request: HttpRequest, payload: ApplicationIn) -> Status[A
     if errors:
         raise ActionRefused(next(iter(errors.values()))[0], errors)
     data = _service_data(payload.model_dump(exclude={"call", "registry"}))
-    app = services.create_application(by=request.user, call=call, registry=registry, data=data)
-    return Status(201, _load_application(request, app.pk))
+    notes: list[str] = []
+    app = services.create_application(by=request.user, call=call, registry=registry, data=data, notes=notes)
+    return Status(201, _with_notices(_load_application(request, app.pk), notes))
+
+
+def _with_notices(app: Application, notes: list[str]) -> Application:
+    app.notices = notes  # type: ignore[attr-defined]
+    return app
 
 
 @router.patch("/applications/{int:id}", response={200: ApplicationOut, **problem_responses(400, 403, 404, 409)})
@@ -429,8 +472,9 @@ def update_application(request: HttpRequest, id: int, payload: ApplicationPatch)
     if errors:
         errors |= services.validate_application(data, registry=app.registry, call=app.call)
         raise ActionRefused(next(iter(errors.values()))[0], errors)
-    services.update_application(app, by=request.user, data=data)
-    return _load_application(request, id)
+    notes: list[str] = []
+    services.update_application(app, by=request.user, data=data, notes=notes)
+    return _with_notices(_load_application(request, id), notes)
 
 
 @router.post(

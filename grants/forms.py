@@ -1,12 +1,14 @@
 """Forms own all user input and return real types; services own the business rules."""
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from registries.models import Indicator, Registry
+from registries.enums import Level, TargetKind, TargetRule
+from registries.models import Indicator, Organisation, Registry
 
 from .enums import BudgetCategory
 from .models import Application, Call, Scheme
@@ -153,15 +155,11 @@ class ApplicationForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from registries.models import Organisation
-
         self.fields["requested_amount_nok"].localize = True
         self.fields["requested_amount_nok"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
         own = self.instance.registry_id if self.instance and self.instance.pk else None
         self.fields["participating_registries"].queryset = Registry.objects.exclude(pk=own).order_by("name")
-        self.fields["participating_units"].queryset = Organisation.objects.filter(
-            level__in=["hf", "hospital"]
-        ).order_by("name")
+        self.fields["participating_units"].queryset = participating_unit_choices()
         if self.instance and self.instance.pk and not self.is_bound:
             self.initial["team_emails"] = "\n".join(self.instance.team.values_list("email", flat=True))
 
@@ -200,19 +198,82 @@ class BudgetLineForm(forms.Form):
 
 class IndicatorRowForm(forms.Form):
     indicator = forms.ModelChoiceField(label=_("Indicator"), queryset=Indicator.objects.none())
-    baseline_value = forms.DecimalField(
-        label=_("Baseline value"), required=False, max_digits=12, decimal_places=6, localize=True
+    baseline_year = forms.IntegerField(
+        label=_("Baseline year"),
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        help_text=_("Empty: the latest year with data."),
     )
-    baseline_year = forms.IntegerField(label=_("Baseline year"), required=False, min_value=2000, max_value=2100)
+    baseline_value = forms.DecimalField(
+        label=_("Baseline value"),
+        required=False,
+        max_digits=12,
+        decimal_places=6,
+        localize=True,
+        help_text=_("Filled in from the data; type a value to override it."),
+    )
+    target_kind = forms.ChoiceField(
+        label=_("Target type"), choices=TargetKind.choices, initial=TargetKind.VALUE, required=False
+    )
     target_value = forms.DecimalField(
         label=_("Target value"), required=False, max_digits=12, decimal_places=6, localize=True
     )
+    target_level = forms.ChoiceField(
+        label=_("Target level"),
+        required=False,
+        choices=[("", "—"), (Level.HIGH, Level.HIGH.label), (Level.MODERATE, Level.MODERATE.label)],
+    )
+    target_rule = forms.ChoiceField(label=_("Target rule"), required=False, choices=[("", "—"), *TargetRule.choices])
     target_date = forms.DateField(label=_("Target date"), required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, indicators: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, indicators: Any = None, baseline_url: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if indicators is not None:
             self.fields["indicator"].queryset = indicators
+        for name in ("target_kind", "target_value", "target_level", "target_rule"):
+            self.fields[name].widget.attrs["data-target-input"] = name
+        if baseline_url:
+            self._ask_for_baseline(baseline_url)
+
+    def _ask_for_baseline(self, url: str) -> None:
+        """Choosing an indicator, a year or other units fetches the baseline table and fills the baseline."""
+        common = {
+            "hx-get": url,
+            "hx-include": "closest .formset-row, #id_participating_units",
+            "hx-vals": json.dumps({"prefix": self.prefix}),
+            "hx-target": f"#{self.prefix}-baseline",
+            "hx-swap": "innerHTML",
+            "hx-sync": "closest .formset-row:replace",
+        }
+        self.fields["indicator"].widget.attrs |= common | {"hx-trigger": "change, change from:#id_participating_units"}
+        self.fields["baseline_year"].widget.attrs |= common | {"hx-trigger": "change"}
+
+    def clean_target_kind(self) -> str:
+        return self.cleaned_data.get("target_kind") or TargetKind.VALUE
+
+
+class BaselineQueryForm(forms.Form):
+    """What the baseline partial is asked for: one formset row's indicator and year (read under the row's prefix)."""
+
+    indicator = forms.ModelChoiceField(queryset=Indicator.objects.none(), required=False)
+    baseline_year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
+
+    def __init__(self, *args: Any, indicators: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["indicator"].queryset = indicators
+
+
+class UnitsQueryForm(forms.Form):
+    participating_units = forms.ModelMultipleChoiceField(queryset=Organisation.objects.none(), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["participating_units"].queryset = participating_unit_choices()
+
+
+def participating_unit_choices() -> Any:
+    return Organisation.objects.filter(level__in=["hf", "hospital"]).order_by("name")
 
 
 class MilestoneRowForm(forms.Form):

@@ -1,10 +1,15 @@
 """Visibility: which applications and calls a user may know exist. Mirrors grants.rules.can_view_application."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.rules import is_decider, is_secretariat, registry_ids
+from registries.models import Indicator, Organisation
+from registries.selectors import NATION, Sums, Tree, UnitValue, rolled_up_values, unit_value
 
 from .enums import FOR_DECIDERS, HANDED_IN, ApplicationState
 from .models import Application, Call
@@ -49,3 +54,121 @@ def calls_visible_to(user: Any) -> QuerySet[Call]:
 
 
 __all__ = ["ApplicationState"]
+
+
+# ---------------------------------------------------------------- baselines from the registry's data
+
+# Baselines are stored with the column's six decimals.
+BASELINE_PLACES = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class BaselineUnit:
+    """One participating unit's value in the baseline year (None: the unit has no value that year)."""
+
+    orgnr: int
+    name: str
+    unit_level: str
+    value: UnitValue | None
+    counted: bool  # False when its health trust is chosen too: counted there, not twice
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """An indicator's baseline for an application: each participating unit, the units together, the nation."""
+
+    indicator: Indicator
+    year: int | None  # the chosen year, or the latest with data when none was chosen
+    years: tuple[int, ...]  # years with data, newest first
+    units: tuple[BaselineUnit, ...]
+    combined: UnitValue | None  # the participating units together; the nation when no unit is chosen
+    nation: UnitValue | None
+
+    @property
+    def covers_nation(self) -> bool:
+        return not self.units
+
+    @property
+    def value(self) -> Decimal | None:
+        """What fills the application's baseline value: nothing when suppressed or missing."""
+        if self.combined is None or self.combined.value is None:
+            return None
+        return self.combined.value.quantize(BASELINE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def baselines(
+    wanted: Sequence[tuple[Indicator, int | None]], units: Sequence[Organisation], *, tree: Tree | None = None
+) -> list[Baseline]:
+    """One Baseline per (indicator, year or None for the latest), for the chosen units; two queries in all.
+
+    The units' combined value is the sum of their rolled-up numerators over the sum of their denominators; a unit
+    whose ancestor is chosen too is shown but not added twice.
+    """
+    tree = tree or Tree.load()
+    indicators = [ind for ind, _year in wanted]
+    coverage_ids = {i.coverage_indicator_id for i in indicators if i.coverage_indicator_id}
+    sums = rolled_up_values({i.pk for i in indicators} | coverage_ids, tree=tree)
+    chosen = {u.orgnr for u in units}
+    counted = {u.orgnr: not (set(tree.ancestors(u.orgnr)) & chosen) for u in units}
+    ordered = sorted(units, key=lambda u: (u.name, u.orgnr))
+    return [_baseline(ind, year, ordered, counted, sums, tree) for ind, year in wanted]
+
+
+def _baseline(
+    indicator: Indicator,
+    year: int | None,
+    units: Sequence[Organisation],
+    counted: dict[int, bool],
+    sums: dict[str, dict[int, dict[int, Sums]]],
+    tree: Tree,
+) -> Baseline:
+    by_year = sums.get(indicator.pk, {})
+    years = tuple(sorted(by_year, reverse=True))
+    year = year if year is not None else (years[0] if years else None)
+    values = by_year.get(year, {}) if year is not None else {}
+    coverage = sums.get(indicator.coverage_indicator_id, {}).get(year, {}) if year is not None else {}
+
+    def shown(orgnr: int, unit_sums: Sums | None, cov: Sums | None) -> UnitValue | None:
+        if unit_sums is None or year is None:
+            return None
+        return unit_value(indicator, year, orgnr, unit_sums, tree, cov)
+
+    rows = tuple(
+        BaselineUnit(
+            u.orgnr, u.name, u.level, shown(u.orgnr, values.get(u.orgnr), coverage.get(u.orgnr)), counted[u.orgnr]
+        )
+        for u in units
+    )
+    nation = shown(NATION, values.get(NATION), coverage.get(NATION))
+    return Baseline(
+        indicator, year, years, rows, _combined(indicator, year, units, counted, values, coverage, tree, nation), nation
+    )
+
+
+def _combined(
+    indicator: Indicator,
+    year: int | None,
+    units: Sequence[Organisation],
+    counted: dict[int, bool],
+    values: dict[int, Sums],
+    coverage: dict[int, Sums],
+    tree: Tree,
+    nation: UnitValue | None,
+) -> UnitValue | None:
+    if not units:
+        return nation
+    together = [u.orgnr for u in units if counted[u.orgnr] and u.orgnr in values]
+    if year is None or not together:
+        return None
+    cover = [coverage[o] for o in together if o in coverage]
+    value = unit_value(
+        indicator, year, 0, _total([values[o] for o in together]), tree, _total(cover) if cover else None
+    )
+    return replace(value, unit_level="combined")
+
+
+def _total(parts: list[Sums]) -> Sums:
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.rules import is_member_of
 from audit.services import record
@@ -16,11 +16,27 @@ from core.exceptions import ActionRefused, InvalidTransition, NotPermitted
 from core.notify import after_commit
 from core.workflow import fire
 from finance.models import BudgetLine
+from registries.enums import Level, TargetKind, TargetRule
 from registries.models import Indicator, Membership, Registry
 
 from . import rules
 from .enums import EDITABLE, FINAL, ApplicationState, CallState
 from .models import Application, ApplicationIndicator, Call, CallCriterion, PlannedMilestone, Scheme
+from .selectors import baselines
+
+TARGET_LEVELS = (Level.HIGH, Level.MODERATE)
+TARGET_FIELD: dict[str, str] = {
+    TargetKind.VALUE: "target_value",
+    TargetKind.LEVEL: "target_level",
+    TargetKind.RULE: "target_rule",
+}
+MISSING_TARGET: dict[str, Any] = {
+    TargetKind.VALUE: gettext_lazy("%(indicator)s: enter the target value before you submit."),
+    TargetKind.LEVEL: gettext_lazy("%(indicator)s: choose the goal-attainment level to reach before you submit."),
+    TargetKind.RULE: gettext_lazy(
+        "%(indicator)s: choose the rule the participating units are to meet before you submit."
+    ),
+}
 
 # ---------------------------------------------------------------- calls
 
@@ -173,18 +189,7 @@ def validate_application(data: dict[str, Any], *, registry: Registry, call: Call
             errors[f"budget_lines.{i}.year"] = [
                 _("The year must fall within the project period (%(a)s–%(b)s).") % {"a": start.year, "b": end.year}
             ]
-    own = set(Indicator.objects.filter(registry=registry).values_list("id", flat=True))
-    seen: set[str] = set()
-    for i, row in enumerate(data.get("indicators") or []):
-        ind = row.get("indicator")
-        ind_id = ind.pk if isinstance(ind, Indicator) else ind
-        if ind_id not in own:
-            errors[f"indicators.{i}.indicator"] = [
-                _("“%(id)s” is not an indicator of %(registry)s.") % {"id": ind_id, "registry": registry}
-            ]
-        elif ind_id in seen:
-            errors[f"indicators.{i}.indicator"] = [_("This indicator is already listed.")]
-        seen.add(ind_id)
+    errors |= _indicator_errors(data.get("indicators") or [], registry)
     for i, ms in enumerate(data.get("milestones") or []):
         if not str(ms.get("title") or "").strip():
             errors[f"milestones.{i}.title"] = [_("Enter the milestone's title.")]
@@ -192,6 +197,53 @@ def validate_application(data: dict[str, Any], *, registry: Registry, call: Call
             errors[f"milestones.{i}.due_date"] = [_("Enter the milestone's due date.")]
         elif start and end and not start <= ms["due_date"] <= end:
             errors[f"milestones.{i}.due_date"] = [_("The due date must fall within the project period.")]
+    return errors
+
+
+def _indicator_id(row: dict[str, Any]) -> Any:
+    ind = row.get("indicator")
+    return ind.pk if isinstance(ind, Indicator) else ind
+
+
+def _indicator_errors(rows: list[dict[str, Any]], registry: Registry) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    own = {ind.pk: ind for ind in Indicator.objects.filter(registry=registry)}
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        ind_id = _indicator_id(row)
+        if ind_id not in own:
+            errors[f"indicators.{i}.indicator"] = [
+                _("“%(id)s” is not an indicator of %(registry)s.") % {"id": ind_id, "registry": registry}
+            ]
+        elif ind_id in seen:
+            errors[f"indicators.{i}.indicator"] = [_("This indicator is already listed.")]
+        seen.add(ind_id)
+        errors |= _target_errors(i, row, own.get(ind_id))
+    return errors
+
+
+def _target_errors(i: int, row: dict[str, Any], indicator: Indicator | None) -> dict[str, list[str]]:
+    """What is entered must fit the target's kind; what is missing is only asked for on submit (a draft may be
+    incomplete: see _row_completeness)."""
+    kind = row.get("target_kind") or TargetKind.VALUE
+    key = f"indicators.{i}."
+    errors: dict[str, list[str]] = {}
+    if kind not in TargetKind.values:
+        errors[key + "target_kind"] = [_("Choose the type of target: a value, a goal-attainment level or a rule.")]
+    elif kind != TargetKind.VALUE and row.get(TARGET_FIELD[kind]):
+        field = TARGET_FIELD[kind]
+        choices = TARGET_LEVELS if kind == TargetKind.LEVEL else TargetRule.values
+        if row[field] not in choices:
+            errors[key + field] = [_("“%(value)s” is not one of the choices.") % {"value": row[field]}]
+        elif indicator is not None and (indicator.level_green is None or indicator.direction is None):
+            errors[key + field] = [
+                _("%(id)s has no goal-attainment levels; set a target value instead.") % {"id": indicator.pk}
+            ]
+    target_date, year = row.get("target_date"), row.get("baseline_year")
+    if target_date and year and target_date.year <= int(year):
+        errors[key + "target_date"] = [
+            _("The target date must be after the baseline year (%(year)s).") % {"year": year}
+        ]
     return errors
 
 
@@ -214,8 +266,28 @@ def completeness_errors(application: Application) -> dict[str, list[str]]:
             ]
     if not application.planned_milestones.exists():
         errors["milestones"] = [_("Add at least one milestone.")]
-    if application.call.scheme.requires_indicators and not application.indicators.exists():
+    rows = list(application.indicators.all())
+    if application.call.scheme.requires_indicators and not rows:
         errors["indicators"] = [_("This scheme requires at least one registry indicator with baseline and target.")]
+    has_units = any(row.target_kind == TargetKind.RULE for row in rows) and application.participating_units.exists()
+    for i, row in enumerate(rows):
+        errors |= _row_completeness(i, row, has_units)
+    return errors
+
+
+def _row_completeness(i: int, row: ApplicationIndicator, has_units: bool) -> dict[str, list[str]]:
+    key = f"indicators.{i}."
+    named = {"indicator": row.indicator_id}
+    errors: dict[str, list[str]] = {}
+    field = TARGET_FIELD.get(row.target_kind)
+    if field is not None and getattr(row, field) in (None, ""):
+        errors[key + field] = [MISSING_TARGET[row.target_kind] % named]
+    if row.target_kind == TargetKind.RULE and row.target_rule and not has_units:
+        errors[key + "target_rule"] = [
+            _("%(indicator)s: a rule applies to the participating units; choose them before you submit.") % named
+        ]
+    if row.target_date is None:
+        errors[key + "target_date"] = [_("%(indicator)s: enter the target date before you submit.") % named]
     return errors
 
 
@@ -248,10 +320,10 @@ def _write_children(application: Application, data: dict[str, Any]) -> None:
         ApplicationIndicator.objects.bulk_create(
             ApplicationIndicator(
                 application=application,
-                indicator_id=row["indicator"].pk if isinstance(row["indicator"], Indicator) else row["indicator"],
+                indicator_id=_indicator_id(row),
                 baseline_value=row.get("baseline_value"),
                 baseline_year=row.get("baseline_year"),
-                target_value=row.get("target_value"),
+                **_target_fields(row),
                 target_date=row.get("target_date"),
             )
             for row in data["indicators"]
@@ -264,7 +336,54 @@ def _write_children(application: Application, data: dict[str, Any]) -> None:
         )
 
 
-def create_application(*, by: Any, call: Call, registry: Registry, data: dict[str, Any]) -> Application:
+def _target_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """Only the kind's own input is kept, so a row never holds a value target and a level target at once."""
+    kind = row.get("target_kind") or TargetKind.VALUE
+    return {
+        "target_kind": kind,
+        "target_value": row.get("target_value") if kind == TargetKind.VALUE else None,
+        "target_level": (row.get("target_level") or "") if kind == TargetKind.LEVEL else "",
+        "target_rule": (row.get("target_rule") or "") if kind == TargetKind.RULE else "",
+    }
+
+
+def fill_baselines(rows: list[dict[str, Any]], *, units: Any) -> list[str]:
+    """Fill each row's empty baseline value from the data for its baseline year (the participating units together,
+    or the nation when none is chosen). Changes `rows` in place; returns what it did, in words, for the user."""
+    from registries.templatetags.indicators import indicator_number
+
+    wanted = [r for r in rows if r.get("baseline_value") is None and r.get("baseline_year")]
+    if not wanted:
+        return []
+    indicators = Indicator.objects.in_bulk({_indicator_id(r) for r in wanted})
+    wanted = [r for r in wanted if _indicator_id(r) in indicators]
+    found = baselines([(indicators[_indicator_id(r)], int(r["baseline_year"])) for r in wanted], list(units))
+    notes = []
+    for row, baseline in zip(wanted, found, strict=True):
+        named = {"indicator": baseline.indicator.pk, "year": baseline.year}
+        if baseline.value is not None:
+            row["baseline_value"] = baseline.value
+            where = _("nationally") if baseline.covers_nation else _("the participating units together")
+            notes.append(
+                _("The baseline of %(indicator)s was filled in from the data: %(value)s in %(year)s, %(where)s.")
+                % {**named, "value": indicator_number(baseline.value, baseline.indicator), "where": where}
+            )
+        elif baseline.combined is not None:
+            notes.append(
+                _("The baseline of %(indicator)s was not filled in: %(year)s has fewer than %(n)s cases.")
+                % {**named, "n": baseline.indicator.min_denominator}
+            )
+        else:
+            notes.append(
+                _("The baseline of %(indicator)s was not filled in: there are no values for %(year)s.") % named
+            )
+    return notes
+
+
+def create_application(
+    *, by: Any, call: Call, registry: Registry, data: dict[str, Any], notes: list[str] | None = None
+) -> Application:
+    """`notes` (when given) receives what the service did on its own, e.g. baselines filled in from the data."""
     if not rules.can_create_application(by, registry.pk):
         raise NotPermitted(_("You are not a member of %(registry)s.") % {"registry": registry})
     errors = {}
@@ -274,6 +393,9 @@ def create_application(*, by: Any, call: Call, registry: Registry, data: dict[st
     errors |= validate_application(data, registry=registry, call=call)
     if errors:
         raise ActionRefused(next(iter(errors.values()))[0], errors)
+    filled = fill_baselines(data.get("indicators") or [], units=data.get("participating_units") or [])
+    if notes is not None:
+        notes.extend(filled)
     with transaction.atomic():
         application = Application.objects.create(
             call=call, registry=registry, created_by=by, **{k: data.get(k) for k in SIMPLE_FIELDS if k in data}
@@ -283,12 +405,20 @@ def create_application(*, by: Any, call: Call, registry: Registry, data: dict[st
     return application
 
 
-def update_application(application: Application, *, by: Any, data: dict[str, Any]) -> Application:
+def update_application(
+    application: Application, *, by: Any, data: dict[str, Any], notes: list[str] | None = None
+) -> Application:
+    """`notes` (when given) receives what the service did on its own, e.g. baselines filled in from the data."""
     if not rules.is_applicant_of(by, application):
         raise NotPermitted()
     errors = validate_application(data, registry=application.registry, call=application.call)
     if errors:
         raise ActionRefused(next(iter(errors.values()))[0], errors)
+    if data.get("indicators"):
+        units = data["participating_units"] if "participating_units" in data else application.participating_units.all()
+        filled = fill_baselines(data["indicators"], units=units)
+        if notes is not None:
+            notes.extend(filled)
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state not in EDITABLE:

@@ -17,5 +17,6 @@ urlpatterns = [
     path("applications/<int:pk>/", views.application_detail, name="application_detail"),
     path("applications/<int:pk>/edit/", views.application_edit, name="application_edit"),
     path("applications/<int:pk>/autosave/", views.application_autosave, name="application_autosave"),
+    path("applications/<int:pk>/baseline/", views.indicator_baseline, name="indicator_baseline"),
     path("applications/<int:pk>/transition/", views.application_transition, name="application_transition"),
 ]

@@ -1,5 +1,6 @@
 """HTML views for calls and applications. Thin: load through an access helper, validate, call one service."""
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,23 +25,27 @@ from core.labels import timeline
 from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
 from projects.rules import can_view_project
-from registries.models import Indicator, Registry
+from registries.models import Indicator, Organisation, Registry
 from reviews import rules as review_rules
 
 from . import rules, services
 from .enums import ApplicationState
 from .forms import (
     ApplicationForm,
+    BaselineQueryForm,
     BudgetFormSet,
     CallForm,
     CriterionFormSet,
     IndicatorFormSet,
+    IndicatorRowForm,
     MilestoneFormSet,
     NewApplicationForm,
+    UnitsQueryForm,
+    participating_unit_choices,
     rows,
 )
 from .models import Application, Call
-from .selectors import applications_visible_to, calls_visible_to, handed_in
+from .selectors import applications_visible_to, baselines, calls_visible_to, handed_in
 
 PAGE_SIZE = 50
 
@@ -229,7 +234,10 @@ def _forms_for(application: Application, data: Any) -> dict[str, Any]:
                 "indicator": i.indicator_id,
                 "baseline_value": i.baseline_value,
                 "baseline_year": i.baseline_year,
+                "target_kind": i.target_kind,
                 "target_value": i.target_value,
+                "target_level": i.target_level,
+                "target_rule": i.target_rule,
                 "target_date": i.target_date,
             }
             for i in application.indicators.all()
@@ -241,7 +249,13 @@ def _forms_for(application: Application, data: Any) -> dict[str, Any]:
         "form": ApplicationForm(data, instance=application),
         "budget": BudgetFormSet(data, prefix="budget", initial=initial_budget),
         "indicators": IndicatorFormSet(
-            data, prefix="indicators", initial=initial_ind, form_kwargs={"indicators": indicators}
+            data,
+            prefix="indicators",
+            initial=initial_ind,
+            form_kwargs={
+                "indicators": indicators,
+                "baseline_url": reverse("grants:indicator_baseline", args=[application.pk]),
+            },
         ),
         "milestones": MilestoneFormSet(data, prefix="milestones", initial=initial_ms),
     }
@@ -272,12 +286,12 @@ def _bind_raw(raw: dict[str, list[str]]) -> Any:
     return qd
 
 
-def _save(request: HttpRequest, application: Application) -> tuple[dict[str, Any], bool]:
+def _save(request: HttpRequest, application: Application, notes: list[str]) -> tuple[dict[str, Any], bool]:
     """Validate and save; on any problem keep the raw input so nothing typed is lost."""
     forms = _forms_for(application, request.POST)
     if _all_valid(forms):
         try:
-            services.update_application(application, by=request.user, data=_data_from(forms))
+            services.update_application(application, by=request.user, data=_data_from(forms), notes=notes)
             return forms, True
         except ActionRefused as exc:
             _apply_service_errors(forms, exc)
@@ -314,9 +328,12 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not rules.can_edit_application(request.user, application):
         raise PermissionDenied
     if request.method == "POST":
-        forms, saved = _save(request, application)
+        notes: list[str] = []
+        forms, saved = _save(request, application, notes)
         if saved:
             messages.success(request, _("Saved."))
+            for note in notes:
+                messages.info(request, note)
             if request.POST.get("then") == "submit":
                 return redirect(reverse("grants:application_detail", args=[pk]) + "#actions")
             return redirect("grants:application_edit", pk)
@@ -326,6 +343,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         forms = _forms_for(application, data)
         if data is not None:
             _all_valid(forms)
+    _attach_baselines(forms, application)
     return render(
         request,
         "grants/application_edit.html",
@@ -339,8 +357,72 @@ def application_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     application = visible_application(request.user, pk)
     if not rules.can_edit_application(request.user, application):
         raise PermissionDenied
-    _forms, saved = _save(request, application)
-    return render(request, "grants/_autosave_status.html", {"saved": saved, "at": timezone.localtime()})
+    notes: list[str] = []
+    _forms, saved = _save(request, application, notes)
+    ctx = {"saved": saved, "at": timezone.localtime(), "notes": notes}
+    return render(request, "grants/_autosave_status.html", ctx)
+
+
+def _chosen_units(form: ApplicationForm, application: Application) -> list[Organisation]:
+    if form.is_bound:
+        ids = [v for v in form.data.getlist("participating_units") if str(v).isdigit()]
+        return list(participating_unit_choices().filter(pk__in=ids))
+    return list(application.participating_units.all())
+
+
+def _attach_baselines(forms: dict[str, Any], application: Application) -> None:
+    """Each indicator row of the edit page shows its baseline table (so it works without JavaScript too)."""
+    indicators = {i.pk: i for i in Indicator.objects.filter(registry_id=application.registry_id)}
+    asked = []
+    for f in forms["indicators"].forms:
+        indicator = indicators.get(str(f["indicator"].value() or ""))
+        year = str(f["baseline_year"].value() or "")
+        if indicator is not None:
+            asked.append((f, indicator, int(year) if year.isdigit() else None))
+    if not asked:
+        return
+    found = baselines([(ind, year) for _f, ind, year in asked], _chosen_units(forms["form"], application))
+    for (f, _ind, _year), baseline in zip(asked, found, strict=True):
+        f.baseline = baseline
+
+
+@login_required
+def indicator_baseline(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx partial: the baseline table of one indicator row, and the row's baseline inputs filled from the data.
+    Only for those who may edit the application; to anyone else it does not exist."""
+    application = visible_application(request.user, pk)
+    if not rules.can_edit_application(request.user, application):
+        raise Http404
+    prefix = request.GET.get("prefix", "")
+    prefix = prefix if re.fullmatch(r"indicators-\d+", prefix) else ""
+    indicators = Indicator.objects.filter(registry_id=application.registry_id)
+    query = BaselineQueryForm(request.GET, prefix=prefix or None, indicators=indicators)
+    units = UnitsQueryForm(request.GET)
+    ctx: dict[str, Any] = {"query": query, "units_form": units}
+    if query.is_valid() and units.is_valid() and query.cleaned_data["indicator"] is not None:
+        indicator = query.cleaned_data["indicator"]
+        chosen = list(units.cleaned_data["participating_units"])
+        baseline = baselines([(indicator, query.cleaned_data["baseline_year"])], chosen)[0]
+        ctx["baseline"] = baseline
+        if prefix and baseline.year is not None:
+            row = IndicatorRowForm(
+                prefix=prefix,
+                indicators=indicators,
+                baseline_url=request.path,
+                initial={"baseline_year": baseline.year, "baseline_value": _plain(baseline.value)},
+            )
+            # The year input is replaced only when the data chose the year (not while the user is typing one).
+            filled = ["baseline_year"] if query.cleaned_data["baseline_year"] is None else []
+            filled += ["baseline_value"] if baseline.value is not None else []
+            ctx["oob"] = [row[name].as_widget(attrs={"hx-swap-oob": "true"}) for name in filled]
+    return render(request, "grants/_indicator_baseline.html", ctx)
+
+
+def _plain(value: Decimal | None) -> Decimal | None:
+    """0.350000 → 0.35 and 12.000000 → 12, never 1.2E+1."""
+    if value is None:
+        return None
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 @login_required
@@ -363,7 +445,7 @@ def _detail_context(
     return {
         "application": application,
         "budget_lines": application.budget_lines.all(),
-        "indicators": application.indicators.select_related("indicator"),
+        "indicators": _indicator_plan(application),
         "milestones": application.planned_milestones.all(),
         "can_edit": rules.can_edit_application(user, application),
         "is_applicant": rules.is_applicant_of(user, application),
@@ -377,6 +459,17 @@ def _detail_context(
         "project": _visible_project(user, application),
         **review_context(request, application),
     }
+
+
+def _indicator_plan(application: Application) -> list[Any]:
+    """The application's indicators, each with its baseline table per participating unit and nationally."""
+    rows = list(application.indicators.select_related("indicator"))
+    if not rows:
+        return []
+    found = baselines([(r.indicator, r.baseline_year) for r in rows], list(application.participating_units.all()))
+    for row, baseline in zip(rows, found, strict=True):
+        row.baseline = baseline
+    return rows
 
 
 def _visible_project(user: Any, application: Application) -> Any:

@@ -143,7 +143,8 @@ def submit_final_report(project: Project, *, by: Any, comment: str = "") -> Proj
     def stamp(locked: Project) -> None:
         from django.utils import timezone
 
-        FinalReport.objects.filter(project=locked).update(submitted_at=timezone.now())
+        now = timezone.now()
+        FinalReport.objects.filter(project=locked).update(submitted_at=now, **_frozen_outcome(locked, now))
 
     return fire(
         project,
@@ -156,13 +157,24 @@ def submit_final_report(project: Project, *, by: Any, comment: str = "") -> Proj
     )
 
 
+def _frozen_outcome(project: Project, now: Any) -> dict[str, Any]:
+    """The measured outcome as the report was submitted or approved (a later redelivery must not rewrite it)."""
+    from .outcomes import freeze, project_outcomes
+
+    return {"outcome": freeze(project_outcomes(project)), "outcome_at": now}
+
+
 def approve_final_report(project: Project, *, by: Any, comment: str = "") -> Project:
+    def close(locked: Project) -> None:
+        _payments_due(locked, PaymentTrigger.FINAL_REPORT)
+        FinalReport.objects.filter(project=locked).update(**_frozen_outcome(locked, locked.closed_at))
+
     return fire(
         project,
         "approve_final_report",
         by=by,
         comment=comment,
-        after=lambda p: _payments_due(p, PaymentTrigger.FINAL_REPORT),
+        after=close,
         on_commit=[after_commit("final_report_decided")],
     )
 

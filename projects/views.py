@@ -1,5 +1,6 @@
 """Project follow-up on the web: agreement, milestone reports, final report."""
 
+import io
 from typing import Any
 
 from django import forms
@@ -7,25 +8,30 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.csp import CSP
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_http_methods, require_POST
 
-from audit.services import history_for
+from accounts.rules import is_secretariat
+from audit.services import history_for, record
 from core.access import visible_milestone, visible_project
 from core.exceptions import ActionRefused, DomainError
 from core.labels import timeline
+from core.pdf import render_pdf_template
 from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
 
 from . import rules, services
 from .enums import ProjectState
 from .models import FinalReport
-from .selectors import projects_visible_to
+from .outcomes import report_outcomes
+from .selectors import chart_data_uri, panel_chart, portfolio_groups, projects_visible_to, target_panels
 
 PAGE_SIZE = 50
 
@@ -52,6 +58,16 @@ def _sections(project: Any, report: FinalReport) -> list[dict[str, Any]]:
     ]
 
 
+def _outcome_items(project: Any, report: FinalReport) -> dict[str, Any]:
+    """The final report's outcome (frozen when there is one, else live), each with its target."""
+    outcomes, frozen_at = report_outcomes(project, report)
+    targets = {t.indicator_id: t for t in project.application.indicators.select_related("indicator")}
+    return {
+        "outcomes": [{"outcome": o, "target": targets.get(o.indicator_id)} for o in outcomes],
+        "outcome_at": frozen_at,
+    }
+
+
 @login_required
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = visible_project(request.user, pk)
@@ -66,8 +82,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "project": project,
         "milestones": milestones,
         "payments": project.payments.all(),
-        "indicators": project.application.indicators.select_related("indicator"),
+        "panels": target_panels(project),
         "report": report,
+        **_outcome_items(project, report),
         "sections": _sections(project, report),
         "can_edit_report": rules.can_run_project(request.user, project) and project.state == ProjectState.ACTIVE,
         "actions": action_forms(
@@ -128,8 +145,61 @@ def final_report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "projects/final_report_form.html",
-        {"project": project, "sections": sections, "error": error, "missing": missing},
+        {
+            "project": project,
+            "sections": sections,
+            "error": error,
+            "missing": missing,
+            **_outcome_items(project, report),
+        },
     )
+
+
+def final_report_context(project: Any) -> dict[str, Any]:
+    """The final report's PDF: the sections, the outcome and each target indicator's chart (as a data: URL)."""
+    report, _created = FinalReport.objects.get_or_create(project=project)
+    return {
+        "project": project,
+        "report": report,
+        "sections": _sections(project, report),
+        "charts": [{"panel": p, "src": chart_data_uri(panel_chart(p))} for p in target_panels(project)],
+        **_outcome_items(project, report),
+    }
+
+
+@login_required
+def final_report_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The final report with its outcome and charts, rendered now (a summary of a few pages)."""
+    project = visible_project(request.user, pk)
+    ctx = final_report_context(project)
+    report = ctx["report"]
+    pdf = render_pdf_template("pdf/final_report.html", ctx, language=get_language() or "")
+    record(report, "projects.finalreport.download", actor=request.user)
+    response = FileResponse(
+        io.BytesIO(pdf), as_attachment=True, filename=f"sluttrapport-{project.pk}.pdf", content_type="application/pdf"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@csp_override({"default-src": [CSP.NONE], "style-src": [CSP.UNSAFE_INLINE]})  # the SVG's own style attributes
+def indicator_chart(request: HttpRequest, pk: int, indicator_id: str) -> HttpResponse:
+    project = visible_project(request.user, pk)
+    panels = target_panels(project, indicator_id)
+    if not panels:
+        raise Http404
+    response = HttpResponse(panel_chart(panels[0]), content_type="image/svg+xml")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    if not is_secretariat(request.user):
+        raise PermissionDenied
+    return render(request, "projects/portfolio.html", {"groups": portfolio_groups()})
 
 
 class MilestoneReportForm(forms.Form):
@@ -137,9 +207,18 @@ class MilestoneReportForm(forms.Form):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def milestone_report(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
     milestone = visible_milestone(request.user, pk, mid)
+    if request.method == "GET":
+        ctx = {
+            "project": milestone.project,
+            "milestone": milestone,
+            "can_report": rules.can_report_milestone(request.user, milestone)
+            and milestone.state in ("planned", "revision_requested"),
+            "panels": target_panels(milestone.project),
+        }
+        return render(request, "projects/milestone_report.html", ctx)
     try:
         services.report_milestone(milestone, by=request.user, text=request.POST.get("text", ""))
     except DomainError as exc:

@@ -8,7 +8,7 @@ from core.exceptions import ActionRefused
 
 from .enums import Direction
 from .models import Indicator, Registry
-from .selectors import Sums, Tree, rolled_up_values
+from .selectors import Tree, UnitValue, unit_values
 
 router = Router(tags=["registries"])
 
@@ -46,11 +46,22 @@ class ValueOut(Schema):
     year: int
     orgnr: int
     unit_level: str = Field(description="hospital, hf, rhf or nation.")
-    numerator: float
+    numerator: float | None = Field(description="Null when suppressed.")
     denominator: float
-    value: float | None = Field(description="sum(numerator) / sum(denominator); null when the denominator is 0.")
-    level: str | None = Field(description="Goal attainment: high, moderate, low, or null without thresholds.")
-    suppressed: bool = Field(description="The denominator is below the indicator's minimum (too few observations).")
+    value: float | None = Field(
+        description="sum(numerator) / sum(denominator); null when the denominator is 0 or the value is suppressed."
+    )
+    level: str | None = Field(
+        description="Goal attainment: high, moderate, low; null without thresholds or when suppressed."
+    )
+    suppressed: bool = Field(
+        description="The denominator is below the indicator's minimum (too few observations): shown as "
+        "“fewer than N”, so numerator, value and level are null. Higher levels still count the unit's rows."
+    )
+    coverage: float | None = Field(
+        description="The share from the linked coverage indicator (dekningsgrad) for this unit and year, if delivered."
+    )
+    low_coverage: bool = Field(description="Coverage under 60 %: the value may not represent the unit.")
 
 
 class ValuesQuery(Schema):
@@ -86,14 +97,14 @@ def indicator_values(request: HttpRequest, id: str, filters: Query[ValuesQuery])
     if filters.unit is not None and filters.unit not in tree.level:
         msg = f"No organisation with number {filters.unit}."
         raise ActionRefused(msg, {"unit": [msg]})
-    years = rolled_up_values([indicator.pk], year=filters.year, tree=tree).get(indicator.pk, {})
+    years = unit_values([indicator], year=filters.year, tree=tree).get(indicator.pk, {})
     rows = []
     for year in sorted(years):
         units = years[year]
         wanted = [filters.unit] if filters.unit is not None else sorted(units, key=lambda o: (_depth(tree, o), o))
         for orgnr in wanted:
             if orgnr in units:
-                rows.append(_value_row(indicator, year, orgnr, units[orgnr], tree))
+                rows.append(_value_row(units[orgnr]))
     return rows
 
 
@@ -101,15 +112,16 @@ def _depth(tree: Tree, orgnr: int) -> int:
     return len(tree.ancestors(orgnr))
 
 
-def _value_row(indicator: Indicator, year: int, orgnr: int, sums: Sums, tree: Tree) -> dict:
-    value = sums.value
+def _value_row(row: UnitValue) -> dict:
     return {
-        "year": year,
-        "orgnr": orgnr,
-        "unit_level": tree.level.get(orgnr, "hospital"),
-        "numerator": float(sums.numerator),
-        "denominator": float(sums.denominator),
-        "value": as_number(value),
-        "level": str(level) if (level := indicator.level_for(value)) else None,
-        "suppressed": sums.denominator < indicator.min_denominator,
+        "year": row.year,
+        "orgnr": row.orgnr,
+        "unit_level": row.unit_level,
+        "numerator": None if row.suppressed else float(row.numerator),
+        "denominator": float(row.denominator),
+        "value": as_number(row.value),
+        "level": str(row.attainment) if row.attainment else None,
+        "suppressed": row.suppressed,
+        "coverage": as_number(row.coverage),
+        "low_coverage": row.low_coverage,
     }

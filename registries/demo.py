@@ -23,7 +23,7 @@ from grants.schemes import DATA_QUALITY, QUALITY_IMPROVEMENT, install_national_s
 from projects.enums import ProjectState
 
 from . import importers as imp
-from .models import Indicator, IndicatorAlias, Registry
+from .models import Indicator, IndicatorAlias, Organisation, Registry
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SKDE_DIR = DATA_DIR / "skde"
@@ -335,6 +335,79 @@ def create_demo_content(schemes: dict[str, Scheme], report: LoadReport, say: Say
     say(f"Demo calls: {', '.join(f'{c.title} ({c.state})' for c in calls.values())}")
     created = _demo_applications(calls, users)
     say(f"Demo applications: {created} created through the services")
+    closed = _demo_closed_project(schemes[QUALITY_IMPROVEMENT], report)
+    if closed is not None:
+        say(f"Demo closed project with a measured outcome: {closed.title}")
+
+
+# A finished quality-improvement project measured on SKDE's own nkr_rygg data: two health trusts set out in 2016 to
+# cut the share of patients who wait more than a year with leg pain before disc surgery (lower is better, green
+# 20 %). Their rows are real; the project is invented for the demo, so it is loaded with the demo users only.
+DEMO_CLOSED = {
+    "title": "Raskere til prolapskirurgi: færre med langvarige bensmerter før operasjon",
+    "indicator": "rygg_varighet_bensmerter",
+    "units": [997005562, 983971636],  # Helse Møre og Romsdal HF, Akershus universitetssykehus HF
+    "baseline_year": 2016,
+    "target": Decimal("0.20"),
+    "start": date(2017, 1, 1),
+    "end": date(2018, 12, 31),
+}
+
+
+def _demo_closed_project(scheme: Scheme, report: LoadReport) -> Any:
+    from grants.models import ApplicationIndicator
+    from projects.models import FinalReport, Project
+    from projects.outcomes import freeze, project_outcomes
+
+    spec = DEMO_CLOSED
+    known = set(Organisation.objects.filter(orgnr__in=spec["units"]).values_list("orgnr", flat=True))
+    if not Indicator.objects.filter(pk=spec["indicator"]).exists() or known != set(spec["units"]):
+        return None
+    call = _historical_call(scheme, 2016, report)
+    nkr = _registry(imp.RegistryIndex(), "NKR")
+    if Application.objects.filter(call=call, registry=nkr, title=spec["title"]).exists():
+        return None
+    application = Application.objects.create(
+        call=call,
+        registry=nkr,
+        title=spec["title"],
+        summary="Demo: pasientforløp for prolapskirurgi med fast vurdering innen seks uker ved to helseforetak.",
+        requested_amount_nok=Decimal("400000.00"),
+        granted_amount_nok=Decimal("400000.00"),
+        start_date=spec["start"],
+        end_date=spec["end"],
+        state=ApplicationState.GRANTED,
+        is_historical=True,
+    )
+    application.participating_units.set(spec["units"])
+    ApplicationIndicator.objects.create(
+        application=application,
+        indicator_id=spec["indicator"],
+        baseline_year=spec["baseline_year"],
+        target_value=spec["target"],
+        target_date=spec["end"],
+    )
+    record(application, "grants.application.import", target=application.state, data={"source": "demo"})
+    project = Project.objects.create(
+        application=application,
+        registry=nkr,
+        title=application.title,
+        granted_amount_nok=application.granted_amount_nok,
+        start_date=spec["start"],
+        end_date=spec["end"],
+        state=ProjectState.CLOSED,
+        closed_at=datetime(2019, 6, 28, 12, tzinfo=OSLO),
+    )
+    sections = {s["key"]: f"{s['title']} (demo)." for s in scheme.final_report_sections}
+    FinalReport.objects.create(
+        project=project,
+        sections=sections,
+        submitted_at=project.closed_at,
+        outcome=freeze(project_outcomes(project)),
+        outcome_at=project.closed_at,
+    )
+    record(project, "projects.project.import", target=project.state, data={"source": "demo"})
+    return project
 
 
 def create_demo_users(report: LoadReport) -> dict[str, Any]:

@@ -356,12 +356,12 @@ def save_organisations(rows: list[OrgRow], *, fill_only: bool = False) -> Counts
 
 def add_unplaced_organisations(orgnrs: Iterable[int], names: dict[int, tuple[str, int | None]]) -> list[int]:
     """Units that data files use but no tree lists: created as hospitals, placed under `names[orgnr][1]`
-    when known, else with no parent (they then count for themselves and the nation only)."""
+    when known, else directly under the nation (they then count for themselves and the nation only)."""
     known = set(Organisation.objects.values_list("orgnr", flat=True))
     created = []
     for orgnr in sorted(set(orgnrs) - known):
         name, parent = names.get(orgnr, (f"Ukjent enhet {orgnr}", None))
-        parent = parent if parent in known else None
+        parent = parent if parent in known else (NATION_ORGNR if NATION_ORGNR in known else None)
         Organisation.objects.create(orgnr=orgnr, name=name, short_name=name, level=UnitLevel.HOSPITAL, parent_id=parent)
         created.append(orgnr)
     return created

@@ -4,8 +4,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from .models import Indicator, IndicatorValue, Organisation
+from django.db.models import QuerySet
+
+from accounts.rules import is_secretariat, registry_ids
+
+from .models import Indicator, IndicatorImport, IndicatorValue, Organisation
 
 NATION = 1
 
@@ -160,3 +165,11 @@ def unit_values(
                 if wanted is None or orgnr in wanted
             }
     return result
+
+
+def imports_visible_to(user: Any) -> QuerySet[IndicatorImport]:
+    """Web imports: the secretariat sees all; a registry member those restricted to one of their registries."""
+    imports = IndicatorImport.objects.select_related("uploaded_by", "registry")
+    if is_secretariat(user):
+        return imports
+    return imports.filter(registry_id__in=registry_ids(user))

@@ -7,6 +7,11 @@ values in `DeliveredValue`) and points at the one that replaced it.
 """
 
 import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,18 +20,41 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
 
 from audit.services import record
+from core.exceptions import ActionRefused, NotPermitted
 
 from . import importers as imp
+from .enums import ImportState
 from .goal import thresholds_consistent
-from .models import DeliveredValue, Indicator, IndicatorAlias, IndicatorDelivery, IndicatorValue, Organisation
+from .models import (
+    DeliveredValue,
+    Indicator,
+    IndicatorAlias,
+    IndicatorDelivery,
+    IndicatorImport,
+    IndicatorValue,
+    Organisation,
+    Registry,
+)
+from .rules import can_import_for
+from .tasks import run_indicator_import
+
+logger = logging.getLogger(__name__)
 
 # Zip bomb guard: an SKDE workbook is a few MB unpacked and about ten parts.
 MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_XLSX_MEMBERS = 500
 EXTENSIONS = {".csv", ".xlsx"}
+MAX_NUMBER = 10**10  # IndicatorValue.numerator/denominator: max_digits 14, decimal_places 4
 # Definitions before the aliases that name them, both before data.
 KIND_ORDER = [imp.DEFINITIONS, imp.TREE, imp.TREE_WIDE, imp.ALIASES, imp.AGGREGATED, imp.EVENTS]
 
@@ -125,14 +153,20 @@ def import_tables(
     progress: Progress = _no_progress,
 ) -> ImportResult:
     loaded.sort(key=lambda f: KIND_ORDER.index(f.kind))
+    span = 75 / max(len(loaded), 1)
     with transaction.atomic():
         for number, file in enumerate(loaded):
-            progress(20 + int(75 * number / max(len(loaded), 1)), f"checking and saving {file.path.name}")
+            start = 20 + span * number
+
+            def step(fraction: float, stage: str, start: float = start) -> None:
+                progress(int(start + span * fraction), stage)
+
+            step(0, f"checking and saving {file.path.name}")
             outcome = FileResult(file.name, file.kind, len(file.frame))
             if registry is not None and file.kind not in (imp.AGGREGATED, imp.EVENTS):
                 problems = [imp.Problem(0, f"only the secretariat can import {file.kind} files")]
             else:
-                problems = _IMPORTERS[file.kind](file, outcome, by, registry)
+                problems = _IMPORTERS[file.kind](file, outcome, by, registry, step)
             result.problems += [p.format(file.name) for p in problems]
             result.files.append(outcome)
         if not result.saved:
@@ -195,7 +229,9 @@ def _check_csv(content: bytes) -> str | None:
 # ---------------------------------------------------------------- definitions and the organisation tree
 
 
-def _import_definitions(file: _Loaded, outcome: FileResult, by: Any, registry: Any = None) -> list[imp.Problem]:
+def _import_definitions(
+    file: _Loaded, outcome: FileResult, by: Any, registry: Any = None, step: Any = None
+) -> list[imp.Problem]:
     rows, problems = imp.parse_definitions(file.frame)
     lines = {ind_id.strip(): imp._line(i) for i, ind_id in file.frame["id"].items()}
     for row in rows:
@@ -215,7 +251,9 @@ def _import_definitions(file: _Loaded, outcome: FileResult, by: Any, registry: A
     return []
 
 
-def _import_tree(file: _Loaded, outcome: FileResult, by: Any, registry: Any = None) -> list[imp.Problem]:
+def _import_tree(
+    file: _Loaded, outcome: FileResult, by: Any, registry: Any = None, step: Any = None
+) -> list[imp.Problem]:
     wide = file.kind == imp.TREE_WIDE
     rows, problems = (imp.parse_tree_wide if wide else imp.parse_tree)(file.frame)
     if problems:
@@ -241,7 +279,9 @@ def _whole_file_delivery(file: _Loaded, outcome: FileResult, counts: imp.Counts,
     record(delivery, "registries.delivery.imported", actor=by, data={"file": file.path.name, "counts": str(counts)})
 
 
-def _import_aliases(file: _Loaded, outcome: FileResult, by: Any, registry: Any = None) -> list[imp.Problem]:
+def _import_aliases(
+    file: _Loaded, outcome: FileResult, by: Any, registry: Any = None, step: Any = None
+) -> list[imp.Problem]:
     """`alias;indicator;note`: another id under which data files deliver a defined indicator."""
     known = set(Indicator.objects.values_list("id", flat=True))
     problems, rows = [], []
@@ -274,7 +314,10 @@ def _import_aliases(file: _Loaded, outcome: FileResult, by: Any, registry: Any =
 # ---------------------------------------------------------------- values
 
 
-def _import_values(file: _Loaded, outcome: FileResult, by: Any, registry: Any = None) -> list[imp.Problem]:
+def _import_values(
+    file: _Loaded, outcome: FileResult, by: Any, registry: Any = None, step: Any = None
+) -> list[imp.Problem]:
+    step = step or (lambda fraction, stage: None)
     values, problems = imp.parse_values(file.frame)
     values, outcome.aliased = imp.resolve_aliases(
         values, dict(IndicatorAlias.objects.values_list("alias", "indicator_id"))
@@ -284,11 +327,15 @@ def _import_values(file: _Loaded, outcome: FileResult, by: Any, registry: Any = 
         problems += _foreign_indicators(values, registry)
     if problems:
         return sorted(problems, key=lambda p: (p.line, p.message))
+    step(0.2, f"checked {file.path.name}")
     to_save = []
-    for (ind_id, year), group in imp.aggregate(values).groupby(["ind_id", "year"]):
+    deliveries = imp.aggregate(values).groupby(["ind_id", "year"])
+    for number, ((ind_id, year), group) in enumerate(deliveries):
+        step(0.2 + 0.6 * number / deliveries.ngroups, f"saving {file.path.name}: {ind_id} {year}")
         saved = _deliver(file, str(ind_id), int(year), group, outcome, by)
         if saved is not None:
             to_save.append(saved)
+    step(0.8, f"saving values of {file.path.name}")
     if to_save:
         imp.save_values(pd.concat(to_save))
     return []
@@ -299,6 +346,13 @@ def _value_problems(values: pd.DataFrame, *, with_denominator: bool) -> list[imp
         imp.Problem(int(line), f"impossible year {year}: after this year")
         for line, year in values.loc[values["year"] > date.today().year, ["line", "year"]].itertuples(index=False)
     ]
+    # IndicatorValue keeps 14 digits with 4 decimals: a larger number would fail in the database, not here.
+    for column in ("var", "denominator"):
+        too_large = values[column] >= MAX_NUMBER
+        problems += [
+            imp.Problem(int(line), f"{column} {_number(number)} is too large (at most {MAX_NUMBER - 1:,} allowed)")
+            for line, number in values.loc[too_large, ["line", column]].itertuples(index=False)
+        ]
     if with_denominator:
         zero = values["denominator"] == 0
         problems += [imp.Problem(int(line), "the denominator is zero") for line in values.loc[zero, "line"]]
@@ -400,3 +454,149 @@ _IMPORTERS = {
     imp.AGGREGATED: _import_values,
     imp.EVENTS: _import_values,
 }
+
+
+# ---------------------------------------------------------------- uploads from the web, imported by a background task
+
+PROGRESS_STEP = 5  # percent between two saves of a running import's progress (each save is a query)
+
+
+def start_import(
+    upload: UploadedFile, *, by: Any, registry: Registry | None = None, dry_run: bool = False
+) -> IndicatorImport:
+    """Keep an uploaded file under a generated name and queue its import, which runs after the commit. `registry`
+    restricts the import to that registry's own indicators (a registry member's upload)."""
+    if not can_import_for(by, registry):
+        raise NotPermitted()
+    name = Path(upload.name or "").name
+    suffix = Path(name).suffix.lower()
+    errors = _upload_errors(suffix, upload.size or 0)
+    if errors:
+        raise ActionRefused(errors[0], {"file": errors})
+    with transaction.atomic():
+        job = IndicatorImport(
+            original_name=name[:255], size=upload.size or 0, uploaded_by=by, registry=registry, dry_run=dry_run
+        )
+        job.file.save(f"{uuid.uuid4().hex}{suffix}", upload, save=False)
+        job.save()
+        data = {"file": job.original_name, "size": job.size, "dry_run": dry_run}
+        record(job, "registries.import.queued", actor=by, target=ImportState.QUEUED, data=data)
+        transaction.on_commit(lambda: run_indicator_import.enqueue(job.pk))
+    return job
+
+
+def _upload_errors(suffix: str, size: int) -> list[str]:
+    limit = settings.INDICATOR_UPLOAD_MAX_BYTES
+    if suffix not in EXTENSIONS:
+        got = suffix or _("no extension")
+        return [_("The file must be a .csv or .xlsx file, not “%(suffix)s”.") % {"suffix": got}]
+    if size == 0:
+        return [_("The file is empty.")]
+    if size > limit:
+        return [
+            _("The file is %(size)s; the largest file accepted is %(limit)s.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
+        ]
+    return []
+
+
+def run_import(pk: int) -> IndicatorImport:
+    """The background half of an upload: import the stored file all or nothing, keep the report on the row."""
+    with transaction.atomic():
+        job = IndicatorImport.objects.select_for_update().get(pk=pk)
+        if job.state != ImportState.QUEUED:
+            return job  # a task delivered twice: the first run owns the import
+        job.state, job.stage = ImportState.RUNNING, "starting"
+        job.save(update_fields=["state", "stage"])
+    try:
+        result, name = _import_stored_file(job, _ProgressSaver(job.pk))
+    except Exception as exc:  # whatever it was, the row must not stay "running" for ever
+        logger.exception("Indicator import %s (%s) failed", job.pk, job.original_name)
+        return _finish(job, ImportState.FAILED, [f"0: {type(exc).__name__}: {exc}"[:1000]], [])
+    # One file per upload: its problems are kept as "LINE: message".
+    problems = [p.removeprefix(f"{name}:") for p in result.problems]
+    files = [_file_summary(f, job.original_name) for f in result.files]
+    if not result.ok:
+        return _finish(job, ImportState.REFUSED, problems, files)
+    return _finish(job, ImportState.CHECKED if job.dry_run else ImportState.IMPORTED, [], files)
+
+
+def _import_stored_file(job: IndicatorImport, progress: Progress) -> tuple[ImportResult, str]:
+    """Import a copy named as the user's file: the import names problems and deliveries after the file, and the
+    stored name is a generated one."""
+    suffix = Path(job.file.name or "").suffix.lower()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / _safe_name(job.original_name, suffix)
+        with job.file.open("rb") as source, path.open("wb") as target:
+            shutil.copyfileobj(source, target)
+        result = import_files([path], by=job.uploaded_by, dry_run=job.dry_run, registry=job.registry, progress=progress)
+    return result, str(path)
+
+
+def _safe_name(original: str, suffix: str) -> str:
+    try:
+        name = get_valid_filename(Path(original).name)
+    except SuspiciousFileOperation:
+        name = ""
+    return name if name.lower().endswith(suffix) else f"upload{suffix}"
+
+
+def progress_path(pk: int) -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports" / "progress" / f"{pk}.json"
+
+
+class _ProgressSaver:
+    """Publishes a running import's progress, at most every PROGRESS_STEP percent, in a small file beside the
+    uploads. Not on the row: the import runs in one transaction, so nobody would see the row change before the end
+    (and on SQLite a second connection could not write while the import holds the write lock)."""
+
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
+        self.saved = -PROGRESS_STEP
+
+    def __call__(self, percent: int, stage: str) -> None:
+        if percent - self.saved < PROGRESS_STEP and percent < 100:
+            return
+        self.saved = percent
+        path = progress_path(self.pk)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp")
+        partial.write_text(json.dumps({"progress": percent, "stage": stage[:200]}), encoding="utf-8")
+        partial.replace(path)  # atomic: a reader sees the old or the new progress, never half a file
+
+
+def live_progress(job: IndicatorImport) -> tuple[int, str]:
+    """(percent, stage) of an import: what the running import last published, else what its row says."""
+    if job.state == ImportState.RUNNING:
+        try:
+            data = json.loads(progress_path(job.pk).read_text(encoding="utf-8"))
+            return int(data["progress"]), str(data["stage"])
+        except (OSError, ValueError, KeyError):
+            pass
+    return job.progress, job.stage
+
+
+def _file_summary(file: FileResult, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": file.kind,
+        "rows": file.rows,
+        "created": file.created,
+        "replaced": file.replaced,
+        "unchanged": file.unchanged,
+        "aliased": [{"alias": a, "indicator": i, "rows": n} for a, (i, n) in file.aliased.items()],
+    }
+
+
+def _finish(job: IndicatorImport, state: str, problems: list[str], files: list[dict[str, Any]]) -> IndicatorImport:
+    progress_path(job.pk).unlink(missing_ok=True)
+    job.state, job.problems, job.summary = state, problems, {"files": files}
+    job.kind = files[0]["kind"] if files else ""
+    job.rows = sum(f["rows"] for f in files)
+    job.progress, job.stage, job.finished_at = 100, "done", timezone.now()
+    job.save(update_fields=["state", "problems", "summary", "kind", "rows", "progress", "stage", "finished_at"])
+    data = {"problems": len(problems), "rows": job.rows}
+    record(
+        job, f"registries.import.{state}", actor=job.uploaded_by, source=ImportState.RUNNING, target=state, data=data
+    )
+    return job

@@ -7,9 +7,11 @@ from django.shortcuts import get_object_or_404, render
 
 from accounts.rules import is_member_of
 
-from .enums import Region
-from .models import Indicator, Registry, RegistryYear
-from .selectors import latest_national
+from .enums import Region, UnitLevel
+from .models import Indicator, Organisation, Registry, RegistryYear
+from .selectors import NATION, Tree, latest_national, unit_values
+
+LEVEL_ORDER = [UnitLevel.NATION, UnitLevel.RHF, UnitLevel.HF, UnitLevel.HOSPITAL]
 
 
 @login_required
@@ -49,3 +51,51 @@ def registry_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_member": is_member_of(request.user, registry.pk),
     }
     return render(request, "registries/registry_detail.html", ctx)
+
+
+@login_required
+def indicator_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    """One indicator's values for one year at every unit level, rolled up hospital → HF → RHF → nation."""
+    indicator = get_object_or_404(Indicator.objects.select_related("registry"), pk=pk)
+    tree = Tree.load()
+    every_year = unit_values([indicator], tree=tree).get(indicator.pk, {})
+    years = sorted(every_year, reverse=True)
+    year = _chosen_year(request.GET.get("year", ""), years)
+    level = request.GET.get("level", "")
+    units = every_year.get(year, {}) if year is not None else {}
+    names = dict(Organisation.objects.filter(orgnr__in=list(units)).values_list("orgnr", "name"))
+    groups = []
+    for unit_level in LEVEL_ORDER:
+        if level and level != unit_level:
+            continue
+        rows = sorted(
+            (
+                {"orgnr": o, "name": names.get(o, str(o)), "value": v}
+                for o, v in units.items()
+                if v.unit_level == unit_level
+            ),
+            key=lambda r: r["name"],
+        )
+        if rows:
+            groups.append({"level": unit_level, "label": UnitLevel(unit_level).label, "rows": rows})
+    ctx = {
+        "indicator": indicator,
+        "years": years,
+        "year": year,
+        "level": level,
+        "levels": [(lvl, UnitLevel(lvl).label) for lvl in LEVEL_ORDER],
+        "groups": groups,
+        "nation": units.get(NATION),
+        "coverage_indicator": Indicator.objects.filter(pk=indicator.coverage_indicator_id)
+        .exclude(pk=indicator.pk)
+        .first()
+        if indicator.coverage_indicator_id
+        else None,
+    }
+    return render(request, "registries/indicator_detail.html", ctx)
+
+
+def _chosen_year(text: str, years: list[int]) -> int | None:
+    if text.isdigit() and int(text) in years:
+        return int(text)
+    return years[0] if years else None

@@ -27,6 +27,26 @@ NEW_CALL = {
     "closes_at": "2027-09-01T00:00:00+02:00",
 }
 
+# Registry A's indicator for the world's hospital (world.UNIT_ORGNR), as GET /fhir/MeasureReport writes it.
+_POPULATION = "http://terminology.hl7.org/CodeSystem/measure-population"
+FHIR_REPORT = {
+    "resourceType": "MeasureReport",
+    "status": "complete",
+    "type": "summary",
+    "measure": "https://registry-grants.example/fhir/Measure/skde-indicators",
+    "reporter": {"identifier": {"system": "urn:oid:2.16.578.1.12.4.1.4.101", "value": "974589095"}},
+    "period": {"start": "2025-01-01", "end": "2025-12-31"},
+    "group": [
+        {
+            "code": {"coding": [{"system": "urn:skde:indicator", "code": "@indicator"}]},
+            "population": [
+                {"code": {"coding": [{"system": _POPULATION, "code": "numerator"}]}, "count": 3},
+                {"code": {"coding": [{"system": _POPULATION, "code": "denominator"}]}, "count": 10},
+            ],
+        }
+    ],
+}
+
 # fmt: off
 API_MATRIX = [
     # (method, route, path, body,
@@ -49,6 +69,16 @@ API_MATRIX = [
         ALL),
     ("GET", "/indicators/{id}/values", "/indicators/{indicator}/values", None,
         ALL),
+    # FHIR MeasureReports: any user exports; the secretariat imports any indicator, a registry member only their
+    # registry's (the stranger's import is refused by the import rules: 400); the others may not import
+    ("GET", "/fhir/MeasureReport", "/fhir/MeasureReport?indicator={indicator}", None,
+        ALL),
+    ("GET", "/fhir/MeasureReport", "/fhir/MeasureReport?indicator=no_such_indicator", None,
+        (401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    ("POST", "/fhir/MeasureReport", "/fhir/MeasureReport", FHIR_REPORT,
+        (401, 201, 400, 403, 403, 403, 201, 403, 201)),
+    ("POST", "/fhir/MeasureReport", "/fhir/MeasureReport?dry_run=true", FHIR_REPORT,
+        (401, 200, 400, 403, 403, 403, 200, 403, 200)),
     ("GET", "/schemes", "/schemes", None,
         ALL),
     ("GET", "/users", "/users", None,

@@ -23,6 +23,7 @@ ALL = (302, 200, 200, 200, 200, 200, 200, 200, 200)
 SECRETARIAT = (302, 403, 403, 403, 403, 403, 200, 403, 200)
 POST_ONLY = (302, 405, 405, 405, 405, 405, 405, 405, 405)
 SECRETARIAT_ONLY_SEES = (302, 404, 404, 404, 404, 404, 200, 404, 200)
+IMPORTERS = (302, 200, 200, 403, 403, 403, 200, 403, 200)  # the secretariat and registry members
 
 # fmt: off
 WEB_MATRIX = [
@@ -56,6 +57,20 @@ WEB_MATRIX = [
         ALL),
     ("registries:registry_detail", "GET", "registry_b", None,
         ALL),
+    ("registries:indicator_detail", "GET", "indicator", None,
+        ALL),
+    # indicator imports from the web: the secretariat for everyone, a registry member for their registries; the
+    # world's import is registry A's (the stranger's registry is B). A post without a file is re-rendered (200).
+    ("registries:import_list", "GET", "", None,
+        IMPORTERS),
+    ("registries:import_new", "GET", "", None,
+        IMPORTERS),
+    ("registries:import_new", "POST", "", {"dry_run": "on"},
+        IMPORTERS),
+    ("registries:import_detail", "GET", "indicator_import", None,
+        (302, 200, 404, 404, 404, 404, 200, 404, 200)),
+    ("registries:import_status", "GET", "indicator_import", None,
+        (302, 200, 404, 404, 404, 404, 200, 404, 200)),
     # schemes: everyone reads, the secretariat edits
     ("grants:scheme_list", "GET", "", None,
         ALL),
@@ -126,6 +141,11 @@ WEB_MATRIX = [
         (302, 403, 404, 404, 404, 404, 403, 404, 403)),
     ("grants:application_autosave", "HX-POST", "in_review", APPLICATION_FORM,
         (302, 403, 404, 403, 404, 404, 403, 404, 403)),
+    # the baseline partial of the edit form: only for who may edit; to anyone else (even who sees it) it is 404
+    ("grants:indicator_baseline", "GET", "draft", None,
+        (302, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("grants:indicator_baseline", "GET", "submitted", None,
+        (302, 404, 404, 404, 404, 404, 404, 404, 404)),
     ("grants:application_transition", "GET", "draft", None,
         POST_ONLY),
     ("grants:application_transition", "POST", "draft", {"action": "submit"},
@@ -271,9 +291,16 @@ WEB_MATRIX = [
     ("projects:final_report_edit", "HX-POST", "project", {"section_summary": "Kort."},
         (302, 200, 404, 404, 404, 404, 403, 404, 403)),
     ("projects:milestone_report", "GET", "project/milestone_planned", None,
-        POST_ONLY),
+        (302, 200, 404, 404, 404, 404, 200, 404, 200)),
     ("projects:milestone_report", "POST", "project/milestone_planned", {"text": "Gjort."},
         (302, 302, 404, 404, 404, 404, 403, 404, 403)),
+    # outcomes: the chart (an SVG) and the final report's PDF as the project page; the portfolio for the secretariat
+    ("projects:indicator_chart", "GET", "project/indicator", None,
+        (302, 200, 404, 404, 404, 404, 200, 404, 200)),
+    ("projects:final_report_pdf", "GET", "project", None,
+        (302, 200, 404, 404, 404, 404, 200, 404, 200)),
+    ("projects:portfolio", "GET", "", None,
+        SECRETARIAT),
     ("projects:milestone_transition", "GET", "project/milestone_reported", None,
         POST_ONLY),
     ("projects:milestone_transition", "POST", "project/milestone_reported", {"action": "approve"},

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from finance.models import Payment
-from grants.models import Decision, DecisionLetter, DecisionMeeting
+from grants.models import ApplicationIndicator, Decision, DecisionLetter, DecisionMeeting
+from registries.models import IndicatorImport
 from reviews.models import RecommendationVersion
 from reviews.services import declare_conflict
 from tests.factories import (
@@ -22,6 +23,7 @@ from tests.factories import (
     ExpertGroupFactory,
     IndicatorFactory,
     MilestoneFactory,
+    OrganisationFactory,
     ProjectFactory,
     RegistryFactory,
     ReviewFactory,
@@ -44,6 +46,10 @@ ROLES = (
     "decider",
     "admin",  # superuser, no other flag
 )
+
+
+# A hospital of the organisation tree: the API matrix's FHIR import reports a value for it.
+UNIT_ORGNR = 974589095
 
 
 @dataclass
@@ -73,6 +79,7 @@ def build_world() -> World:
     ExpertGroupFactory(scheme=scheme)
     registry_a, registry_b = RegistryFactory(), RegistryFactory()
     indicator = IndicatorFactory(registry=registry_a)
+    OrganisationFactory(orgnr=UNIT_ORGNR)
     call = CallFactory(scheme=scheme, year=2026)
     draft_call = CallFactory(scheme=scheme, state="draft")
     users = _users(registry_a, registry_b, scheme)
@@ -88,12 +95,14 @@ def build_world() -> World:
     AssignmentFactory(application=in_review, reviewer=users["conflicted"])
     declare_conflict(in_review, by=users["conflicted"], reason="Medforfatter med prosjektlederen.")
     project = ProjectFactory(application=granted, state="active")
+    ApplicationIndicator.objects.create(application=granted, indicator=indicator, target_value=Decimal("0.1"))
     planned = MilestoneFactory(project=project, state="planned")
     reported = MilestoneFactory(project=project, state="reported", report_text="Uttrekket er gjort.")
     payment = project.payments.get(trigger="agreement")
     Payment.objects.filter(pk=payment.pk).update(state="due")
     applicant_token = api_token_for(users["applicant"], name="script")
     version, meeting = _recommendation_and_decision(call, [in_review, recommended, granted], granted)
+    indicator_import = _refused_import(registry_a, users["applicant"])
     ids = {
         "scheme": scheme.pk,
         "registry_a": registry_a.pk,
@@ -112,6 +121,7 @@ def build_world() -> World:
         "payment_due": payment.pk,
         "recommendation_version": version.pk,
         "decision_meeting": meeting.pk,
+        "indicator_import": indicator_import.pk,
         "applicant_token": ApiToken.objects.get(key_hash=ApiToken.hash(applicant_token)).pk,
         **{f"user_{role}": user.pk for role, user in users.items() if user is not None},
     }
@@ -131,6 +141,22 @@ def _recommendation_and_decision(call: Any, ranked: list[Any], granted: Any) -> 
     )
     DecisionLetter.objects.create(application=granted, pdf=ContentFile(PDF, "letter.pdf"), generated_at=timezone.now())
     return version, meeting
+
+
+def _refused_import(registry: Any, by: Any) -> Any:
+    """A registry member's finished web import of registry A's data, refused (the report is the page's content)."""
+    return IndicatorImport.objects.create(
+        file=ContentFile(b'"year";"orgnr";"var";"ind_id"\n2020;123;1;"x"\n', "stored.csv"),
+        original_name="verdier.csv",
+        size=42,
+        uploaded_by=by,
+        registry=registry,
+        state="refused",
+        progress=100,
+        stage="done",
+        problems=["2: unknown organisation 123 (1 rows); the file is not imported until it is known"],
+        finished_at=timezone.now(),
+    )
 
 
 PDF = b"%PDF-1.4\n%%EOF\n"

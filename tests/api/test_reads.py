@@ -210,7 +210,11 @@ def test_the_applicant_patches_a_draft_and_only_what_was_sent_changes(api):
             "indicator": indicator.pk,
             "baseline_value": 0.22,
             "baseline_year": None,
+            "target_kind": "value",
             "target_value": 0.15,
+            "target_level": None,
+            "target_rule": None,
+            "target_label": "0.15 or lower",
             "target_date": None,
         }
     ]

@@ -97,6 +97,8 @@ def test_hospital_values_roll_up_to_hf_rhf_and_nation(api, tree):
             "value": 0.2,
             "level": "moderate",
             "suppressed": False,
+            "coverage": None,
+            "low_coverage": False,
         },
         {
             "year": 2020,
@@ -107,6 +109,8 @@ def test_hospital_values_roll_up_to_hf_rhf_and_nation(api, tree):
             "value": 0.2,
             "level": "moderate",
             "suppressed": False,
+            "coverage": None,
+            "low_coverage": False,
         },
         {
             "year": 2020,
@@ -117,6 +121,8 @@ def test_hospital_values_roll_up_to_hf_rhf_and_nation(api, tree):
             "value": 0.2,
             "level": "moderate",
             "suppressed": False,
+            "coverage": None,
+            "low_coverage": False,
         },
         {
             "year": 2020,
@@ -127,6 +133,8 @@ def test_hospital_values_roll_up_to_hf_rhf_and_nation(api, tree):
             "value": 0.1,
             "level": "high",
             "suppressed": False,
+            "coverage": None,
+            "low_coverage": False,
         },
         {
             "year": 2020,
@@ -137,6 +145,8 @@ def test_hospital_values_roll_up_to_hf_rhf_and_nation(api, tree):
             "value": 0.5,
             "level": "low",
             "suppressed": False,
+            "coverage": None,
+            "low_coverage": False,
         },
     ]
 
@@ -166,13 +176,16 @@ def test_values_for_one_unit_and_year(api, tree):
     ]
 
 
-def test_a_value_with_fewer_observations_than_the_minimum_is_flagged(api, tree):
+def test_a_value_with_fewer_observations_than_the_minimum_is_suppressed(api, tree):
     indicator = IndicatorFactory()
     _value(indicator, tree["hammerfest"], 2020, 1, 4)
 
     response = api(UserFactory()).get(f"/indicators/{indicator.pk}/values", unit=tree["hammerfest"].pk)
 
-    assert [(r["value"], r["suppressed"]) for r in response.json()] == [(0.25, True)]
+    # "fewer than 5": the count of cases is known, the result is not shown.
+    assert [(r["numerator"], r["denominator"], r["value"], r["level"], r["suppressed"]) for r in response.json()] == [
+        (None, 4.0, None, None, True)
+    ]
 
 
 def test_an_unknown_unit_is_refused(api, tree):
@@ -188,3 +201,14 @@ def test_an_unknown_indicator_is_404(api):
     response = api(UserFactory()).get("/indicators/nope/values")
 
     assert (response.status_code, problem(response)["detail"]) == (404, "No indicator with id nope.")
+
+
+def test_units_under_sixty_percent_coverage_are_marked(api, tree):
+    coverage = IndicatorFactory(id="dg_test")
+    indicator = IndicatorFactory(coverage_indicator_id="dg_test")
+    _value(indicator, tree["hammerfest"], 2020, 3, 30)
+    _value(coverage, tree["hammerfest"], 2020, 59, 100)
+
+    response = api(UserFactory()).get(f"/indicators/{indicator.pk}/values", unit=tree["hammerfest"].pk)
+
+    assert [(r["value"], r["coverage"], r["low_coverage"]) for r in response.json()] == [(0.1, 0.59, True)]

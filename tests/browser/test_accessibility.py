@@ -46,6 +46,9 @@ PAGES = {
         ("projects:project_detail", "project", 200),
         ("projects:final_report_edit", "project", 200),
         ("mfa_index", "", 200),
+        ("registries:import_list", "", 200),
+        ("registries:import_new", "", 200),
+        ("registries:import_detail", "indicator_import", 200),
         ("accounts:user_list", "", 403),
         ("grants:application_detail", "missing", 404),
     ],
@@ -69,6 +72,8 @@ PAGES = {
         ("accounts:user_list", "", 200),
         ("accounts:user_create", "", 200),
         ("accounts:user_edit", "user_applicant", 200),
+        ("registries:import_list", "", 200),
+        ("registries:import_new", "", 200),
     ],
     "reviewer": [
         *COMMON,

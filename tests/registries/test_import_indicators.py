@@ -62,6 +62,10 @@ def values() -> set[tuple[str, int, int, Decimal, Decimal]]:
         (f'2050;{HOSPITAL_A};3;10;"ind1"', "impossible year 2050: after this year"),
         (f'2020;{HOSPITAL_A};0;0;"ind1"', "the denominator is zero"),
         (f'2020;{HOSPITAL_A};11;10;"ind1"', "var 11 is above the denominator 10"),
+        (
+            f'2020;{HOSPITAL_A};3;10000000000;"ind1"',
+            "denominator 10000000000 is too large (at most 9,999,999,999 allowed)",
+        ),
     ],
 )
 def test_a_bad_row_is_reported_with_its_line_and_nothing_is_imported(units, tmp_path, row, message):

@@ -1,5 +1,6 @@
 """`manage.py loaddemo` as a command: idempotence and demo users (about a second per load on SQLite)."""
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -130,3 +131,27 @@ def test_with_demo_users_creates_one_verified_user_per_role_and_live_application
     assert "secretariat  secretariat@demo.no" in output
     assert _snapshot() == before
     assert "Demo applications: 0 created" in again
+
+
+def test_the_demo_has_a_closed_project_whose_outcome_is_measured_on_skde_data():
+    from projects.outcomes import frozen, project_outcomes
+
+    output = _loaddemo("--with-demo-users")
+    _loaddemo("--with-demo-users")
+
+    [project] = Project.objects.filter(title__startswith="Raskere til prolapskirurgi")
+    [outcome] = frozen(project.final_report)
+    assert "Demo closed project with a measured outcome: Raskere til prolapskirurgi" in output
+    assert (project.state, project.application.participating_units.count()) == ("closed", 2)
+    assert (outcome.indicator_id, outcome.baseline_year, outcome.followup_year) == (
+        "rygg_varighet_bensmerter",
+        2016,
+        2018,
+    )
+    # Møre og Romsdal 14/49 and Akershus 17/43 in 2016 (nkr_rygg.csv): 31/92 together; the nation 482/2005 (every
+    # 2016 row of the indicator, the one from a unit outside the tree included).
+    assert outcome.combined_before.value == Decimal(31) / Decimal(92)
+    assert outcome.national_before.value == Decimal(482) / Decimal(2005)
+    assert (outcome.target_reached, outcome.better_than_nation) == (True, True)
+    assert outcome.did == outcome.change - outcome.national_change
+    assert project_outcomes(project) == [outcome]  # frozen = what the data still says
