@@ -46,6 +46,17 @@ class User(AbstractUser):
     region = models.CharField(
         _("region scope"), max_length=20, blank=True, help_text=_("Limits a regional service unit user to one region.")
     )
+    # Non-essential notifications (reminders, feedback): at once, gathered in a weekly digest, or not at all.
+    # Essential ones (decisions, escalations to the secretariat) always go out at once.
+    notification_mode = models.CharField(
+        _("notifications"),
+        max_length=10,
+        choices=[("immediate", _("At once")), ("weekly", _("Weekly digest")), ("off", _("Off"))],
+        default="immediate",
+    )
+    # The personal iCal feed of deadlines: a secret URL; only its hash is kept, and a new one revokes the old.
+    calendar_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    calendar_token_created_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]  # django-stubs types it as a ClassVar

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -38,6 +39,13 @@ class Payment(FSMModelMixin, models.Model):
     milestone = models.ForeignKey(Milestone, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
     state = FSMField(default=PS.SCHEDULED, choices=PS.choices, protected=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)  # position in the scheme's payment plan
+    due_on = models.DateField(_("due date"), null=True, blank=True)
+    paid_on = models.DateField(_("payment date"), null=True, blank=True)
+    reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["project", "id"]
@@ -63,3 +71,26 @@ class Payment(FSMModelMixin, models.Model):
     @transition(field=state, source=[PS.SCHEDULED, PS.DUE, PS.APPROVED], target=PS.CANCELLED, permission=_secretariat)
     def cancel(self) -> None:
         pass
+
+
+class Expenditure(models.Model):
+    """Money spent on a project in one year and budget category, as the registry reports it (in a progress report
+    or the final accounts). Budget versus actual per line is BudgetLine against the sum of these."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="expenditures")
+    year = models.PositiveSmallIntegerField(_("year"))
+    category = models.CharField(_("category"), max_length=20, choices=BudgetCategory.choices)
+    amount_nok = models.DecimalField(_("amount (NOK)"), max_digits=12, decimal_places=2)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    progress_report = models.ForeignKey(
+        "projects.ProgressReport", null=True, blank=True, on_delete=models.SET_NULL, related_name="expenditures"
+    )
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "year", "category", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount_nok__gte=0), name="expenditure_non_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.year} {self.category}: {self.amount_nok}"

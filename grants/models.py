@@ -43,6 +43,19 @@ class Scheme(models.Model):
         default=TieBreak.NONE,
         help_text=_("How applications with equal scores are ordered after the normalised score."),
     )
+    # Follow-up after the grant (issue 5).
+    progress_report_months = models.PositiveSmallIntegerField(
+        _("months between progress reports"), default=6, help_text=_("A progress report is due this often.")
+    )
+    final_report_months = models.PositiveSmallIntegerField(_("months from the end to the final report"), default=3)
+    agreement_template = models.TextField(
+        _("agreement terms"),
+        blank=True,
+        help_text=_("The scheme's terms, printed in every agreement after the parties, amount, dates and conditions."),
+    )
+    # [{"trigger": "agreement"|"milestone"|"final_report", "share": "0.5"}]: shares of the granted amount, in order;
+    # empty means the default: half when the agreement is accepted, the rest when the final report is approved.
+    payment_plan = models.JSONField(_("payment plan"), default=list, blank=True)
 
     class Meta:
         ordering = ["name"]

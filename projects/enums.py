@@ -19,3 +19,23 @@ class MilestoneState(models.TextChoices):
 
 P = ProjectState
 TERMINABLE = [P.AGREEMENT_PENDING, P.ACTIVE, P.FINAL_REPORT_SUBMITTED]
+
+
+class ProgressReportState(models.TextChoices):
+    DUE = "due", _("Due")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Returned for changes")
+
+
+class ChangeKind(models.TextChoices):
+    EXTENSION = "extension", _("Extension of the end date")
+    BUDGET = "budget", _("Budget reallocation")
+    MILESTONES = "milestones", _("Milestone changes")
+
+
+class ChangeRequestState(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")

@@ -32,3 +32,21 @@ def project_is_active(milestone: Any) -> bool:
 
 def can_review_milestone(user: Any, milestone: Any) -> bool:
     return is_secretariat(user)
+
+
+def can_write_progress_report(user: Any, report: Any) -> bool:
+    return is_project_member(user, report.project)
+
+
+def can_decide_progress_report(user: Any, report: Any) -> bool:
+    """Approve or return a progress report: the secretariat."""
+    return is_secretariat(user)
+
+
+def can_request_change(user: Any, change: Any) -> bool:
+    """Submit or withdraw a change request: the project's registry."""
+    return is_project_member(user, change.project)
+
+
+def can_decide_change(user: Any, change: Any) -> bool:
+    return is_secretariat(user)
