@@ -244,7 +244,7 @@ class IndicatorRowForm(forms.Form):
             "hx-vals": json.dumps({"prefix": self.prefix}),
             "hx-target": f"#{self.prefix}-baseline",
             "hx-swap": "innerHTML",
-            "hx-sync": "closest .formset-row:replace",
+            "hx-sync": "closest .formset-row:queue last",  # replace would abort (and log) the earlier request
         }
         self.fields["indicator"].widget.attrs |= common | {"hx-trigger": "change, change from:#id_participating_units"}
         self.fields["baseline_year"].widget.attrs |= common | {"hx-trigger": "change"}

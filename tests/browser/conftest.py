@@ -71,6 +71,11 @@ class BrowserLog:
         if CSP_OR_JS_PROBLEM.search(text):
             self.csp.append(text)
         elif message.type == "error":
+            if text.startswith("htmx:sendAbort") and self.errors and self.errors[-1].startswith("htmx:afterRequest"):
+                # htmx logs an aborted request as two errors. The browser aborts a request still in flight when the
+                # page navigates (Save clicked while a baseline table loads): not an application error.
+                self.errors.pop()
+                return
             self.errors.append(text)
 
     def page_error(self, error: object) -> None:
