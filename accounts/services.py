@@ -5,6 +5,7 @@ is audited on the user it concerns, with ids only (the audit trail holds no pers
 Calling a function again with the same arguments changes nothing and writes no audit entry.
 """
 
+import secrets
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -296,3 +297,50 @@ def find_scheme(code: str) -> Scheme:
         msg = _("No scheme has the code “%(code)s” (known: %(codes)s).") % {"code": code, "codes": codes}
         raise ActionRefused(msg, {"committee": [msg]})
     return scheme
+
+
+NOTIFICATION_MODES = ("immediate", "weekly", "off")
+
+
+def set_notification_mode(user: User, mode: str, *, by: Any) -> User:
+    """How `user` hears about non-essential things: at once, in a weekly digest, or not at all (their own choice)."""
+    if mode not in NOTIFICATION_MODES:
+        msg = _("Choose one of: at once, weekly digest, off.")
+        raise ActionRefused(msg, {"notification_mode": [msg]})
+    if by is not None and by.pk != user.pk:
+        _require_user_admin(by)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.notification_mode != mode:
+            record(locked, "accounts.user.notifications", actor=by, source=locked.notification_mode, target=mode)
+            locked.notification_mode = mode
+            locked.save(update_fields=["notification_mode"])
+    return locked
+
+
+def create_calendar_token(user: User, *, by: Any) -> str:
+    """A new secret for `user`'s iCal feed, replacing (so revoking) any earlier one. Returns the secret: only its
+    hash is stored, so this is the one chance to show the address."""
+    if by is not None and by.pk != user.pk:
+        _require_user_admin(by)
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.calendar_token_hash = ApiToken.hash(token)
+        locked.calendar_token_created_at = timezone.now()
+        locked.save(update_fields=["calendar_token_hash", "calendar_token_created_at"])
+        record(locked, "accounts.user.calendar_create", actor=by)
+    return token
+
+
+def revoke_calendar_token(user: User, *, by: Any) -> User:
+    if by is not None and by.pk != user.pk:
+        _require_user_admin(by)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.calendar_token_hash:
+            locked.calendar_token_hash = ""
+            locked.calendar_token_created_at = None
+            locked.save(update_fields=["calendar_token_hash", "calendar_token_created_at"])
+            record(locked, "accounts.user.calendar_revoke", actor=by)
+    return locked

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -135,3 +135,72 @@ def user_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             messages.success(request, _("%(user)s is saved.") % {"user": user})
             return redirect("accounts:user_list")
     return render(request, "accounts/user_form.html", {"form": form, "target": target})
+
+
+class NotificationForm(forms.Form):
+    notification_mode = forms.ChoiceField(
+        label=gettext_lazy("Reminders and other notifications"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("immediate", gettext_lazy("At once: each by email as it happens")),
+            ("weekly", gettext_lazy("Weekly digest: one email on Mondays with the past week's notifications")),
+            ("off", gettext_lazy("Off: no email (decisions and other essential messages are still sent)")),
+        ],
+    )
+
+
+def _notifications_page(request: HttpRequest, form: NotificationForm, feed_url: str | None = None) -> HttpResponse:
+    context = {"form": form, "feed_url": feed_url, "has_feed": bool(request.user.calendar_token_hash)}
+    return render(request, "accounts/notifications.html", context)
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    from . import services
+
+    user = request.user
+    form = NotificationForm(request.POST or None, initial={"notification_mode": user.notification_mode})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_notification_mode(user, form.cleaned_data["notification_mode"], by=user)
+        except DomainError as exc:
+            report_error(request, exc)
+        else:
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("accounts:notifications")
+    return _notifications_page(request, form)
+
+
+@login_required
+@require_POST
+def calendar_create(request: HttpRequest) -> HttpResponse:
+    """Shows the new address once (it is not stored), so this renders rather than redirects."""
+    from . import calendar, services
+
+    token = services.create_calendar_token(request.user, by=request.user)
+    request.user.calendar_token_hash = ApiToken.hash(token)
+    messages.success(request, _("Your calendar address is created. Copy it now: it is shown only once."))
+    form = NotificationForm(initial={"notification_mode": request.user.notification_mode})
+    return _notifications_page(request, form, feed_url=calendar.feed_url(token))
+
+
+@login_required
+@require_POST
+def calendar_revoke(request: HttpRequest) -> HttpResponse:
+    from . import services
+
+    services.revoke_calendar_token(request.user, by=request.user)
+    messages.success(request, _("Your calendar address is revoked: calendars using it get nothing more."))
+    return redirect("accounts:notifications")
+
+
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """No login (calendar programs cannot log in): the secret in the address is the key. Unknown or revoked: 404."""
+    from . import calendar
+
+    user = calendar.user_for_token(token)
+    if user is None:
+        raise Http404
+    response = HttpResponse(calendar.ical(user), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -89,12 +89,13 @@ def _mount() -> None:
     from finance.api import router as finance
     from grants.api import router as grants
     from projects.api import router as projects
+    from projects.change_api import router as project_changes
     from registries.api import router as registries
     from registries.fhir_api import router as fhir
     from reviews.api import router as reviews
     from reviews.ranking_api import router as ranking
 
-    for router in (registries, fhir, grants, accounts, reviews, ranking, projects, finance):
+    for router in (registries, fhir, grants, accounts, reviews, ranking, projects, project_changes, finance):
         api.add_router("", router)
 
 

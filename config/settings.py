@@ -229,6 +229,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Reviewers are reminded this many days before their review deadline (and on the day) by `send_reminders`.
 REVIEW_REMINDER_DAYS = int(os.environ.get("REVIEW_REMINDER_DAYS", "3"))
+# The worker's daily run (core.tasks.daily_reminders) starts at this hour, local time.
+REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR", "7"))
 # The largest indicator file the web upload accepts (SKDE's biggest published file is a few MB).
 INDICATOR_UPLOAD_MAX_BYTES = int(os.environ.get("INDICATOR_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 

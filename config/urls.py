@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("me/", include("accounts.urls")),
+    path("", include("accounts.calendar_urls")),
     path("registries/", include("registries.urls")),
     path("reviews/", include("reviews.urls")),
     path("reviews/", include("reviews.recommendation_urls")),

@@ -9,11 +9,14 @@ SECTIONS = [
     ("grants", "application", "applications"),
     ("reviews", "", "calls"),
     ("projects", "portfolio", "portfolio"),
+    ("finance", "payment", "payments"),
     ("projects", "", "projects"),
     ("registries", "import", "imports"),
     ("registries", "", "registries"),
     ("accounts", "user", "users"),
     ("accounts", "token", "tokens"),
+    ("accounts", "notifications", "notifications"),
+    ("accounts", "calendar", "notifications"),
 ]
 
 

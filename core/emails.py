@@ -15,6 +15,16 @@ def _render_plain(name: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False))
 
 
+def render(name: str, context: dict, language: str = "nb") -> tuple[str, str, str]:
+    """Subject (one line), text and HTML of template set `name`; the outbox stores these."""
+    context = {**context, "site_url": settings.SITE_URL}
+    with translation.override(language):
+        subject = " ".join(_render_plain(f"emails/{name}.subject.txt", context).split())
+        text = _render_plain(f"emails/{name}.txt", context)
+        html = render_to_string(f"emails/{name}.html", context)
+    return subject, text, html
+
+
 def send(
     name: str,
     recipients: Iterable[str],
@@ -26,11 +36,7 @@ def send(
     to = sorted({r for r in recipients if r})
     if not to:
         return 0
-    context = {**context, "site_url": settings.SITE_URL}
-    with translation.override(language):
-        subject = " ".join(_render_plain(f"emails/{name}.subject.txt", context).split())
-        text = _render_plain(f"emails/{name}.txt", context)
-        html = render_to_string(f"emails/{name}.html", context)
+    subject, text, html = render(name, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, bcc=to)
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments:

@@ -2,8 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from finance.enums import PaymentState
 from grants.enums import ApplicationState, CallState
-from projects.enums import MilestoneState, ProjectState
+from projects.enums import ChangeRequestState, MilestoneState, ProgressReportState, ProjectState
 from reviews.enums import ReviewPhase
 
 ACTION_LABELS = {
@@ -32,6 +33,7 @@ ACTION_LABELS = {
     "report": _("Report progress"),
     "approve": _("Approve"),
     "request_revision": _("Request revision"),
+    "return_report": _("Return with feedback"),
     "declare": _("Conflict of interest declared"),
     "waive": _("Conflict of interest waived"),
     "start_discussion": _("Start the discussion"),
@@ -40,6 +42,7 @@ ACTION_LABELS = {
     "become_due": _("Payment due"),
     "pay": _("Paid"),
     "cancel": _("Cancelled"),
+    "refuse": _("Refuse"),
 }
 # Audit codes whose last part is not the transition name.
 CODE_LABELS = {
@@ -52,13 +55,24 @@ CODE_LABELS = {
     "reviews.expertgroup.remove_member": _("Member removed"),
     "reviews.expertgroup.set_chair": _("Chair appointed"),
     "projects.project.create": _("Project created"),
+    "projects.project.agreement_download": _("Agreement downloaded"),
+    "projects.changerequest.submit": _("Change requested"),
+    "projects.changerequest.apply": _("Change applied to the plan"),
+    "projects.project.change_extension": _("End date changed"),
+    "projects.project.change_budget": _("Budget reallocated"),
+    "projects.project.change_milestones": _("Milestones changed"),
+    "finance.expenditure.report": _("Expenditure reported"),
+    "finance.funds.return": _("Returned funds recorded"),
 }
 STATE_LABELS = {
+    **dict(ProgressReportState.choices),
     **dict(CallState.choices),
     **dict(ApplicationState.choices),
     **dict(ProjectState.choices),
     **dict(MilestoneState.choices),
     **dict(ReviewPhase.choices),
+    **dict(PaymentState.choices),
+    **dict(ChangeRequestState.choices),
 }
 # Actions that need a reason (the service refuses without one).
 COMMENT_REQUIRED = {
@@ -68,6 +82,7 @@ COMMENT_REQUIRED = {
     "return_final_report",
     "terminate",
     "request_revision",
+    "return_report",
 }
 DANGEROUS = {"withdraw", "mark_ineligible", "reject", "terminate", "not_recommend"}
 

@@ -103,6 +103,19 @@ def _milestone_to(template: str, to_secretariat: bool) -> Callable[[int], int]:
     return send
 
 
+def _progress_report_to(to_secretariat: bool) -> Callable[[int], int]:
+    """Submitted: the secretariat must answer. Approved or returned: the registry sees the feedback."""
+
+    def send(pk: int) -> int:
+        from projects.models import ProgressReport
+
+        report = ProgressReport.objects.select_related("project").get(pk=pk)
+        to = _secretariat_emails() if to_secretariat else _registry_emails(report.project.registry_id)
+        return emails.send("progress_report_status", to, {"report": report, "project": report.project})
+
+    return send
+
+
 def _decider_emails() -> list[str]:
     return list(User.objects.filter(is_decider=True, is_active=True).values_list("email", flat=True))
 
@@ -160,6 +173,8 @@ NOTIFICATIONS: dict[str, Callable[[int], int]] = {
     "milestone_reported": _milestone_to("milestone_status", to_secretariat=True),
     "milestone_returned": _milestone_to("milestone_status", to_secretariat=False),
     "milestone_approved": _milestone_to("milestone_status", to_secretariat=False),
+    "progress_report_submitted": _progress_report_to(to_secretariat=True),
+    "progress_report_decided": _progress_report_to(to_secretariat=False),
     "recommendation_sent": recommendation_sent,
     "decision_letter": decision_letter,
     "decisions_recorded_for": decisions_recorded_for,

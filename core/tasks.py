@@ -28,3 +28,35 @@ def deliver_decision_letter(application_pk: int) -> str:
     letter = render_letter(application_pk)
     send_notification.enqueue("decision_letter", application_pk)
     return letter.pdf.name or ""
+
+
+@task()
+def render_agreement_pdf(project_pk: int) -> str:
+    """The grant agreement's PDF, generated once after the project is created."""
+    from projects.agreements import render_agreement
+
+    return render_agreement(project_pk).agreement_pdf.name or ""
+
+
+@task()
+def deliver_outbox() -> int:
+    """Send the outbox's due rows (queued after the commit of every transaction that adds one), then queue itself for
+    the retry of any row the mail server refused."""
+    from core.outbox import deliver
+    from core.scheduling import schedule_retry
+
+    sent = deliver()
+    schedule_retry()
+    return sent
+
+
+@task()
+def daily_reminders() -> None:
+    """Every morning: this task again for the next morning, then `send_reminders` for today (which also delivers the
+    outbox and the weekly digests). Started by `manage.py send_reminders --schedule`."""
+    from django.core.management import call_command
+
+    from core.scheduling import schedule_daily_reminders
+
+    schedule_daily_reminders()  # first, so a failing run does not end the chain
+    call_command("send_reminders")

@@ -15,6 +15,7 @@ from grants.models import Application, Call
 from grants.selectors import applications_visible_to, handed_in
 from projects.enums import MilestoneState, ProjectState
 from projects.models import Milestone, Project
+from projects.selectors import not_finished, not_started
 from registries.models import Registry
 from reviews.enums import ReviewState
 from reviews.models import Assignment, Review
@@ -80,6 +81,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ctx["final_reports_waiting"] = Project.objects.filter(state=ProjectState.FINAL_REPORT_SUBMITTED).select_related(
             "registry"
         )[:LIMIT]
+        ctx["not_started"] = not_started(today)[:LIMIT]
+        ctx["not_finished"] = not_finished(today)[:LIMIT]
         ctx["calls_closing"] = Call.objects.filter(
             state="open", closes_at__lt=timezone.now() + timedelta(days=14)
         ).select_related("scheme")

@@ -1,7 +1,7 @@
 """Payments of projects, and the annual summary for the secretariat (CSV, XLSX or PDF)."""
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -11,29 +11,55 @@ from django.utils.html import escape
 from ninja import Field, Query, Router, Schema
 
 from accounts.rules import is_secretariat
-from core.api import MoneyOut, TransitionIn, get_or_404, problem_responses, unknown_action
+from core.api import InputSchema, MoneyOut, get_or_404, problem_responses, unknown_action
 from core.exceptions import NotPermitted
 from core.pdf import render_pdf
 from grants.selectors import applications_visible_to
 from projects.selectors import projects_visible_to
 
 from .models import Payment
-from .services import PAYMENT_ACTIONS
+from .services import PAYMENT_ACTIONS, mark_paid
 
 router = Router(tags=["finance"])
 
 
 class PaymentOut(Schema):
     id: int
+    project: int
     amount_nok: MoneyOut
     trigger: str = Field(description="agreement, milestone or final_report.")
     state: str
+    order: int = Field(description="Position in the scheme's payment plan.")
     milestone: int | None
     paid_at: datetime | None
+    paid_on: date | None = Field(description="The date the money was paid, as the accounts record it.")
+    reference: str = Field(description="The accounts' payment reference.")
 
     @staticmethod
     def resolve_milestone(obj: Payment) -> int | None:
         return obj.milestone_id
+
+    @staticmethod
+    def resolve_project(obj: Payment) -> int:
+        return obj.project_id
+
+
+class PaymentTransitionIn(InputSchema):
+    comment: str = Field("", description="Required to cancel: the reason.")
+    reference: str = Field("", description="Required to pay: the accounts' payment reference.")
+    paid_on: date | None = Field(None, description="Required to pay: the payment date.")
+
+
+def _fire_payment(request: HttpRequest, payment: Payment, name: str, payload: PaymentTransitionIn | None) -> Payment:
+    action = PAYMENT_ACTIONS.get(name)
+    if action is None:
+        raise unknown_action(name, PAYMENT_ACTIONS, "A payment")
+    if not is_secretariat(request.user):
+        raise NotPermitted("Only the secretariat may approve, pay or cancel payments.")
+    body = payload or PaymentTransitionIn()
+    if name == "pay":
+        return mark_paid(payment, by=request.user, reference=body.reference, paid_on=body.paid_on, comment=body.comment)
+    return action(payment, by=request.user, comment=body.comment)
 
 
 @router.post(
@@ -41,17 +67,24 @@ class PaymentOut(Schema):
     response={200: PaymentOut, **problem_responses(400, 403, 404, 409)},
 )
 def payment_transition(
-    request: HttpRequest, id: int, pid: int, name: str, payload: TransitionIn | None = None
+    request: HttpRequest, id: int, pid: int, name: str, payload: PaymentTransitionIn | None = None
 ) -> Payment:
-    """`approve`, `pay`, `cancel` (secretariat)."""
+    """`approve`, `pay` (with `reference` and `paid_on`), `cancel` (with the reason as `comment`); secretariat."""
     project = get_or_404(projects_visible_to(request.user), id, "project")
     payment = get_or_404(project.payments.all(), pid, "payment in this project")
-    action = PAYMENT_ACTIONS.get(name)
-    if action is None:
-        raise unknown_action(name, PAYMENT_ACTIONS, "A payment")
-    if not is_secretariat(request.user):
-        raise NotPermitted("Only the secretariat may approve, pay or cancel payments.")
-    return action(payment, by=request.user, comment=payload.comment if payload else "")
+    return _fire_payment(request, payment, name, payload)
+
+
+@router.post(
+    "/payments/{int:id}/transitions/{name}",
+    response={200: PaymentOut, **problem_responses(400, 403, 404, 409)},
+)
+def transition_payment(request: HttpRequest, id: int, name: str, payload: PaymentTransitionIn | None = None) -> Payment:
+    """`approve`, `pay` (body: `reference`, `paid_on`), `cancel` (body: `comment`, the reason). Secretariat; the
+    project's registry sees the payment but may not move it (403)."""
+    payments = Payment.objects.filter(project__in=projects_visible_to(request.user))
+    payment = get_or_404(payments, id, "payment")
+    return _fire_payment(request, payment, name, payload)
 
 
 # ---------------------------------------------------------------- annual summary

@@ -657,6 +657,7 @@ SCHEME_FIELDS = (
     "default_max_amount_nok",
     "requires_indicators",
     "is_active",
+    "payment_plan",
 )
 
 
@@ -677,6 +678,11 @@ def _validate_scheme(
     keys = [s["key"] for s in sections]
     if len(keys) != len(set(keys)):
         errors["sections"] = [_("Each final-report section needs its own key.")]
+    if "payment_plan" in data:
+        from finance.plan import plan_errors
+
+        if problems := plan_errors(data["payment_plan"]):
+            errors["payment_plan"] = problems
     if errors:
         raise ActionRefused(next(iter(errors.values()))[0], errors)
 

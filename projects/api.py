@@ -25,9 +25,9 @@ from finance.api import PaymentOut
 from grants.models import ApplicationIndicator
 from registries.selectors import latest_national
 
-from . import rules, services
+from . import progress, rules, services
 from .enums import MilestoneState, ProjectState
-from .models import FinalReport, Milestone, Project
+from .models import FinalReport, Milestone, ProgressReport, Project
 from .selectors import projects_visible_to
 
 router = Router(tags=["projects"])
@@ -272,3 +272,124 @@ def milestone_transition(
         raise NotPermitted("Only the secretariat may approve milestones or ask for a revision.")
     action(milestone, by=request.user, comment=payload.comment if payload else "")
     return _milestone_out(milestone, request.user)
+
+
+# ---------------------------------------------------------------- progress reports
+
+PROGRESS_ROLES = {
+    "submit": rules.can_run_project,
+    "approve": rules.can_follow_up,
+    "return_report": rules.can_follow_up,
+}
+assert set(PROGRESS_ROLES) == set(progress.PROGRESS_ACTIONS)
+
+
+class MilestoneProgressIO(Schema):
+    status: str = Field("", description="not_started, on_track, delayed or done ('' for none).")
+    comment: str = ""
+
+
+class SpendingIn(Schema):
+    category: str = Field(description="A budget category: salary, operating, travel, equipment, other.")
+    year: int | str
+    amount_nok: str | int | float = Field(description="NOK spent in the report's period, a decimal string.")
+
+
+class SpendingOut(Schema):
+    category: str
+    year: int
+    amount_nok: MoneyOut
+
+
+class ProgressReportIn(InputSchema):
+    milestones: dict[str, MilestoneProgressIO] | None = Field(None, description="Milestone id → status and comment.")
+    spending: list[SpendingIn] | None = Field(None, description="Replaces the report's spending rows.")
+    summary: str | None = None
+    risks: str | None = None
+    changes: str | None = None
+
+
+class ProgressTransitionIn(InputSchema):
+    comment: str = ""
+    feedback: str = Field("", description="The secretariat's feedback to the registry (required to return).")
+
+
+class ProgressReportOut(Schema):
+    id: int
+    number: int
+    period_start: date
+    period_end: date
+    due_date: date
+    state: str
+    milestones: dict[str, MilestoneProgressIO]
+    spending: list[SpendingOut]
+    summary: str
+    risks: str
+    changes: str
+    feedback: str
+    indicators: dict[str, Any] = Field(description="The indicator values so far, frozen when submitted.")
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    available_transitions: list[str]
+
+    @staticmethod
+    def resolve_spending(obj: ProgressReport) -> list[dict[str, Any]]:
+        return progress.spending_rows(obj)
+
+
+def _report(request: HttpRequest, id: int, rid: int) -> ProgressReport:
+    project = get_or_404(projects_visible_to(request.user), id, "project")
+    report = get_or_404(project.progress_reports.all(), rid, "progress report in this project")
+    report.project = project
+    return report
+
+
+def _report_out(report: ProgressReport, user: Any) -> ProgressReport:
+    fresh = ProgressReport.objects.select_related("project").get(pk=report.pk)
+    return with_workflow([fresh], user, history=False)[0]
+
+
+@router.get("/projects/{int:id}/progress_reports", response={200: list[ProgressReportOut], **problem_responses(404)})
+def list_progress_reports(request: HttpRequest, id: int) -> Any:
+    """The project's progress reports in order (scheduled when the agreement is accepted)."""
+    project = get_or_404(projects_visible_to(request.user), id, "project")
+    reports = list(project.progress_reports.select_related("project").order_by("number"))
+    return with_workflow(reports, request.user, history=False)
+
+
+@router.put(
+    "/projects/{int:id}/progress_reports/{int:rid}",
+    response={200: ProgressReportOut, **problem_responses(400, 403, 404, 409)},
+)
+def save_progress_report(request: HttpRequest, id: int, rid: int, payload: ProgressReportIn) -> ProgressReport:
+    """Save the draft (project members, while the report is due or returned and the project active; 409 otherwise).
+    Only the fields sent change."""
+    report = _report(request, id, rid)
+    if not rules.can_write_progress_report(request.user, report):
+        raise NotPermitted("Only members of the project's registry may write its progress reports.")
+    data = payload.dict(exclude_unset=True)
+    progress.save_progress_report(report, by=request.user, **data)
+    return _report_out(report, request.user)
+
+
+@router.post(
+    "/projects/{int:id}/progress_reports/{int:rid}/transitions/{name}",
+    response={200: ProgressReportOut, **problem_responses(400, 403, 404, 409)},
+)
+def progress_report_transition(
+    request: HttpRequest, id: int, rid: int, name: str, payload: ProgressTransitionIn | None = None
+) -> ProgressReport:
+    """`submit` (project members; refused (400) without a progress summary); `approve`, `return_report`
+    (secretariat; returning needs `feedback` or `comment`, which the registry sees and is emailed)."""
+    report = _report(request, id, rid)
+    action = progress.PROGRESS_ACTIONS.get(name)
+    if action is None:
+        raise unknown_action(name, progress.PROGRESS_ACTIONS, "A progress report")
+    if not PROGRESS_ROLES[name](request.user, report.project):
+        raise NotPermitted(f"You may not {name.replace('_', ' ')} this progress report.")
+    comment = payload.comment if payload else ""
+    if name == "submit":
+        progress.submit_progress_report(report, by=request.user, comment=comment)
+    else:
+        action(report, by=request.user, comment=comment, feedback=payload.feedback if payload else "")
+    return _report_out(report, request.user)

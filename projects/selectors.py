@@ -141,3 +141,44 @@ def portfolio_groups() -> list[PortfolioGroup]:
         group.evaluated += sum(o.target_reached is not None for o in outcomes)
         group.reached += sum(o.target_reached is True for o in outcomes)
     return list(groups.values())
+
+
+# ---------------------------------------------------------------- lapse rules (flagged on the secretariat's dashboard)
+
+# From the comparable fund's terms (DOMAIN.md): the project starts within six months of the grant and is finished
+# within three years of it. The grant date is when the project was created (in the grant's transaction).
+NOT_STARTED_MONTHS = 6
+NOT_FINISHED_MONTHS = 36
+OPEN_STATES = [ProjectState.AGREEMENT_PENDING, ProjectState.ACTIVE, ProjectState.FINAL_REPORT_SUBMITTED]
+
+
+def not_started(today: Any) -> QuerySet[Project]:
+    """Granted six months ago or more and not started: the agreement is still not accepted, or the project is active
+    but shows no progress at all (no milestone ever reported and no progress report ever submitted)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from .agreements import add_months
+    from .enums import MilestoneState, ProgressReportState
+    from .models import Milestone, ProgressReport
+
+    reported = Milestone.objects.filter(project=OuterRef("pk")).exclude(state=MilestoneState.PLANNED)
+    submitted = ProgressReport.objects.filter(project=OuterRef("pk")).exclude(state=ProgressReportState.DUE)
+    idle = Q(state=ProjectState.ACTIVE) & ~Exists(reported) & ~Exists(submitted)
+    return (
+        Project.objects.filter(created_at__date__lte=add_months(today, -NOT_STARTED_MONTHS))
+        .filter(Q(state=ProjectState.AGREEMENT_PENDING) | idle)
+        .select_related("registry")
+        .order_by("created_at", "pk")
+    )
+
+
+def not_finished(today: Any) -> QuerySet[Project]:
+    """Granted three years ago or more and neither closed nor terminated (a submitted final report not yet approved
+    counts as not finished: the secretariat still has to close it)."""
+    from .agreements import add_months
+
+    return (
+        Project.objects.filter(created_at__date__lte=add_months(today, -NOT_FINISHED_MONTHS), state__in=OPEN_STATES)
+        .select_related("registry")
+        .order_by("created_at", "pk")
+    )

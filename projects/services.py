@@ -1,9 +1,9 @@
 """Business actions on projects and milestones."""
 
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from audit.services import record
@@ -12,9 +12,11 @@ from core.notify import after_commit
 from core.workflow import fire
 from finance.enums import PaymentState, PaymentTrigger
 from finance.models import Payment
+from finance.plan import instalments
+from finance.services import close_out
 from grants.models import Application
 
-from . import rules
+from . import agreements, rules
 from .models import FinalReport, Milestone, Project
 
 # SQUIRE 2.0 headings (Ogrinc et al. 2015), the required structure of a QI final report.
@@ -55,12 +57,6 @@ def required_sections(project: Project) -> list[str]:
     return [s["key"] for s in project.application.call.scheme.final_report_sections]
 
 
-def _split_payments(amount: Decimal) -> list[tuple[Decimal, str]]:
-    """Half when the agreement is accepted, the rest on the approved final report (whole kroner first)."""
-    first = (amount / 2).quantize(Decimal("1"), rounding=ROUND_DOWN)
-    return [(first, PaymentTrigger.AGREEMENT), (amount - first, PaymentTrigger.FINAL_REPORT)]
-
-
 def create_project_for(application: Application, *, by: Any) -> Project:
     """Called inside the grant transaction: the granted application becomes a project."""
     amount = application.granted_amount_nok
@@ -77,30 +73,62 @@ def create_project_for(application: Application, *, by: Any) -> Project:
     Milestone.objects.bulk_create(
         Milestone(project=project, title=m.title, due_date=m.due_date) for m in application.planned_milestones.all()
     )
-    Payment.objects.bulk_create(
-        Payment(project=project, amount_nok=amount, trigger=trigger)
-        for amount, trigger in _split_payments(amount)
-        if amount > 0
-    )
+    _create_payments(project, application.call.scheme.payment_plan)
     FinalReport.objects.create(project=project)
     record(project, "projects.project.create", actor=by, target=project.state)
+    agreements.schedule_agreement(project)
     return project
 
 
-def _payments_due(project: Project, trigger: str) -> None:
-    for payment in project.payments.filter(trigger=trigger, state=PaymentState.SCHEDULED):
+def _create_payments(project: Project, payment_plan: list[dict[str, Any]]) -> None:
+    """The scheme's payment plan, split to the øre (finance.plan). A payment on a milestone goes with the project's
+    milestones in due-date order; one without a milestone to go with falls due with the final report."""
+    milestones = iter(project.milestones.order_by("due_date", "id"))
+    Payment.objects.bulk_create(
+        Payment(
+            project=project,
+            amount_nok=part.amount_nok,
+            trigger=part.trigger,
+            order=part.order,
+            milestone=next(milestones, None) if part.trigger == PaymentTrigger.MILESTONE else None,
+        )
+        for part in instalments(project.granted_amount_nok, payment_plan)
+    )
+
+
+def _payments_due(project: Project, trigger: str, milestone: Milestone | None = None) -> None:
+    payments = project.payments.filter(trigger=trigger, state=PaymentState.SCHEDULED)
+    if milestone is not None:
+        payments = payments.filter(milestone=milestone)
+    elif trigger == PaymentTrigger.FINAL_REPORT:
+        # Milestone payments whose milestone was never planned (or was removed by a change) fall due at the end.
+        payments = project.payments.filter(state=PaymentState.SCHEDULED).filter(
+            Q(trigger=trigger) | Q(trigger=PaymentTrigger.MILESTONE, milestone__isnull=True)
+        )
+    for payment in payments:
         payment.become_due()
         payment.save()
         record(payment, "finance.payment.become_due", source=PaymentState.SCHEDULED, target=PaymentState.DUE)
 
 
-def accept_agreement(project: Project, *, by: Any, comment: str = "") -> Project:
+def accept_agreement(
+    project: Project, *, by: Any, comment: str = "", name: str = "", signed_pdf: bytes | None = None
+) -> Project:
+    """Accepted in the app (`name` typed by the project lead) or by uploading a signed copy (`signed_pdf`, checked
+    by agreements.check_signed_pdf); either way the project becomes active and its reporting schedule is set."""
+
+    def after(locked: Project) -> None:
+        _payments_due(locked, PaymentTrigger.AGREEMENT)
+        agreements.stamp_acceptance(locked, by=by, name=name, signed_pdf=signed_pdf)
+
     return fire(
         project,
         "accept_agreement",
         by=by,
         comment=comment,
-        after=lambda p: _payments_due(p, PaymentTrigger.AGREEMENT),
+        check=lambda locked: agreements.check_acceptance(name),
+        data={"signed_copy": signed_pdf is not None},
+        after=after,
         on_commit=[after_commit("agreement_accepted")],
     )
 
@@ -168,6 +196,7 @@ def approve_final_report(project: Project, *, by: Any, comment: str = "") -> Pro
     def close(locked: Project) -> None:
         _payments_due(locked, PaymentTrigger.FINAL_REPORT)
         FinalReport.objects.filter(project=locked).update(**_frozen_outcome(locked, locked.closed_at))
+        close_out(locked)
 
     return fire(
         project,
@@ -213,6 +242,7 @@ def terminate(project: Project, *, by: Any, comment: str = "") -> Project:
             payment.cancel()
             payment.save()
             record(payment, "finance.payment.cancel", actor=by, source=source, target=payment.state, comment=comment)
+        close_out(locked)
 
     return fire(
         project,
@@ -237,7 +267,14 @@ def report_milestone(milestone: Milestone, *, by: Any, text: str) -> Milestone:
 
 
 def approve_milestone(milestone: Milestone, *, by: Any, comment: str = "") -> Milestone:
-    return fire(milestone, "approve", by=by, comment=comment, on_commit=[after_commit("milestone_approved")])
+    return fire(
+        milestone,
+        "approve",
+        by=by,
+        comment=comment,
+        after=lambda m: _payments_due(m.project, PaymentTrigger.MILESTONE, milestone=m),
+        on_commit=[after_commit("milestone_approved")],
+    )
 
 
 def request_milestone_revision(milestone: Milestone, *, by: Any, comment: str = "") -> Milestone:

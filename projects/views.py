@@ -28,9 +28,11 @@ from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
 
 from . import rules, services
+from .agreement_views import agreement_section
 from .enums import ProjectState
 from .models import FinalReport
 from .outcomes import report_outcomes
+from .progress_views import progress_section
 from .selectors import chart_data_uri, panel_chart, portfolio_groups, projects_visible_to, target_panels
 
 PAGE_SIZE = 50
@@ -87,10 +89,14 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_outcome_items(project, report),
         "sections": _sections(project, report),
         "can_edit_report": rules.can_run_project(request.user, project) and project.state == ProjectState.ACTIVE,
+        # The agreement is accepted through its own form (the typed name) or by upload, not by a bare button.
         "actions": action_forms(
-            available_transitions(project, request.user), reverse("projects:project_transition", args=[project.pk])
+            [n for n in available_transitions(project, request.user) if n != "accept_agreement"],
+            reverse("projects:project_transition", args=[project.pk]),
         ),
         "entries": timeline(history_for(project, request.user)),
+        **agreement_section(request.user, project),
+        **progress_section(project),
     }
     return render(request, "projects/project_detail.html", ctx)
 

@@ -11,8 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiToken
+from accounts.services import create_calendar_token
 from finance.models import Payment
 from grants.models import ApplicationIndicator, Decision, DecisionLetter, DecisionMeeting
+from projects.models import ChangeRequest
 from registries.models import IndicatorImport
 from reviews.models import RecommendationVersion
 from reviews.services import declare_conflict
@@ -95,12 +97,22 @@ def build_world() -> World:
     AssignmentFactory(application=in_review, reviewer=users["conflicted"])
     declare_conflict(in_review, by=users["conflicted"], reason="Medforfatter med prosjektlederen.")
     project = ProjectFactory(application=granted, state="active")
+    report_due, report_submitted = _agreement_and_progress_reports(project)
     ApplicationIndicator.objects.create(application=granted, indicator=indicator, target_value=Decimal("0.1"))
     planned = MilestoneFactory(project=project, state="planned")
     reported = MilestoneFactory(project=project, state="reported", report_text="Uttrekket er gjort.")
     payment = project.payments.get(trigger="agreement")
     Payment.objects.filter(pk=payment.pk).update(state="due")
+    change = ChangeRequest.objects.create(
+        project=project,
+        kind="extension",
+        proposal={"end_date": "2028-06-30", "final_report_due": "2028-09-30"},
+        before={"end_date": "2027-12-31", "final_report_due": None},
+        reason="Datautleveringen er forsinket.",
+        created_by=users["applicant"],
+    )
     applicant_token = api_token_for(users["applicant"], name="script")
+    calendar_token = create_calendar_token(users["applicant"], by=users["applicant"])
     version, meeting = _recommendation_and_decision(call, [in_review, recommended, granted], granted)
     indicator_import = _refused_import(registry_a, users["applicant"])
     ids = {
@@ -119,10 +131,18 @@ def build_world() -> World:
         "milestone_planned": planned.pk,
         "milestone_reported": reported.pk,
         "payment_due": payment.pk,
+        "change_request": change.pk,
+        "fmt_csv": "csv",
+        "fmt_xlsx": "xlsx",
+        "kind_extension": "extension",
+        "progress_report_due": report_due.pk,
+        "progress_report_submitted": report_submitted.pk,
         "recommendation_version": version.pk,
         "decision_meeting": meeting.pk,
         "indicator_import": indicator_import.pk,
         "applicant_token": ApiToken.objects.get(key_hash=ApiToken.hash(applicant_token)).pk,
+        "applicant_calendar_token": calendar_token,  # type: ignore[dict-item]  # the feed's URL takes the secret
+        "unknown_calendar_token": "not-a-calendar-secret",  # type: ignore[dict-item]
         **{f"user_{role}": user.pk for role, user in users.items() if user is not None},
     }
     return World(ids=ids, users=users)
@@ -141,6 +161,22 @@ def _recommendation_and_decision(call: Any, ranked: list[Any], granted: Any) -> 
     )
     DecisionLetter.objects.create(application=granted, pdf=ContentFile(PDF, "letter.pdf"), generated_at=timezone.now())
     return version, meeting
+
+
+def _agreement_and_progress_reports(project: Any) -> tuple[Any, Any]:
+    """The project's agreement and a signed copy (stand-in files), and two progress reports: one due with its
+    progress written (so it can be submitted), one submitted (so it can be decided)."""
+    from projects.models import ProgressReport
+
+    project.agreement_pdf.save("agreement.pdf", ContentFile(PDF), save=False)
+    project.signed_agreement.save("signed.pdf", ContentFile(PDF), save=False)
+    project.save(update_fields=["agreement_pdf", "signed_agreement"])
+    period = {"period_start": date(2026, 1, 1), "period_end": date(2026, 6, 30), "due_date": date(2026, 7, 31)}
+    due = ProgressReport.objects.create(project=project, number=2, summary="Uttrekket er gjort.", **period)
+    submitted = ProgressReport.objects.create(
+        project=project, number=1, state="submitted", summary="Oppstart.", submitted_at=timezone.now(), **period
+    )
+    return due, submitted
 
 
 def _refused_import(registry: Any, by: Any) -> Any:

@@ -1,10 +1,10 @@
-"""_split_payments: half on the agreement, rounded down to whole kroner; the rest on the final report."""
+"""The default payment plan: half on the agreement, rounded down to whole kroner; the rest on the final report."""
 
 from decimal import Decimal
 
 import pytest
 
-from projects.services import _split_payments
+from finance.plan import DEFAULT_PLAN, KRONE, split
 
 
 @pytest.mark.parametrize(
@@ -23,10 +23,11 @@ from projects.services import _split_payments
     ],
 )
 def test_split_is_exact_and_whole_kroner_first(granted, on_agreement, on_final_report):
-    result = _split_payments(Decimal(granted))
+    parts = split(Decimal(granted), [Decimal(row["share"]) for row in DEFAULT_PLAN], KRONE)
+    result = list(zip(parts, [row["trigger"] for row in DEFAULT_PLAN], strict=True))
 
-    assert [(str(amount), trigger) for amount, trigger in result] == [
-        (on_agreement, "agreement"),
-        (on_final_report, "final_report"),
+    assert result == [
+        (Decimal(on_agreement), "agreement"),
+        (Decimal(on_final_report), "final_report"),
     ]
     assert sum(amount for amount, _trigger in result) == Decimal(granted)

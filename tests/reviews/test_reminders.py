@@ -151,6 +151,10 @@ def test_the_command_says_what_it_sent(assignment):
     assert out.getvalue().splitlines() == [
         "send_review_reminders: 1",
         "send_overdue_escalations: 0",
+        "queue_lead_reminders: 0 queued",
+        "queue_escalations: 0 queued",
+        "outbox: 0",
+        "weekly digests: 0",
         f"1 messages sent for {DEADLINE - timedelta(days=3)}.",
     ]
 
