@@ -173,19 +173,29 @@ def get_project(request: HttpRequest, id: int) -> Project:
     return _load(request, id)
 
 
+class ProjectTransitionIn(TransitionIn):
+    name: str = Field("", description="accept_agreement only: the full name of the person accepting the agreement.")
+
+
 @router.post(
     "/projects/{int:id}/transitions/{name}", response={200: ProjectOut, **problem_responses(400, 403, 404, 409)}
 )
-def project_transition(request: HttpRequest, id: int, name: str, payload: TransitionIn | None = None) -> Project:
-    """`accept_agreement`, `submit_final_report` (project members); `approve_final_report`, `return_final_report`,
-    `terminate` (secretariat). `submit_final_report` is refused (400) until every required section has text."""
+def project_transition(request: HttpRequest, id: int, name: str, payload: ProjectTransitionIn | None = None) -> Project:
+    """`accept_agreement` (body may add `name`: the full name of the person accepting, recorded with the time;
+    the account's name when omitted), `submit_final_report` (project members); `approve_final_report`,
+    `return_final_report`, `terminate` (secretariat). `submit_final_report` is refused (400) until every required
+    section has text."""
     project = get_or_404(projects_visible_to(request.user), id, "project")
     action = services.PROJECT_ACTIONS.get(name)
     if action is None:
         raise unknown_action(name, services.PROJECT_ACTIONS, "A project")
     if not PROJECT_ROLES[name](request.user, project):
         raise NotPermitted(f"You may not {name.replace('_', ' ')} on this project.")
-    action(project, by=request.user, comment=payload.comment if payload else "")
+    comment = payload.comment if payload else ""
+    if name == "accept_agreement":
+        services.accept_agreement(project, by=request.user, comment=comment, name=payload.name if payload else "")
+    else:
+        action(project, by=request.user, comment=comment)
     return _load(request, id)
 
 

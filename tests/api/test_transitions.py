@@ -253,3 +253,40 @@ def test_assigning_a_conflicted_reviewer_is_refused(api):
     assert response.status_code == 400
     assert list(problem(response)["errors"]) == ["user"]
     assert app.assignments.count() == 0
+
+
+def test_accepting_the_agreement_through_the_api_records_the_typed_name(api):
+    project = ProjectFactory(state="agreement_pending")
+    member = member_of(project.registry, full_name="Kari Konto")
+
+    response = api(member).post(
+        f"/projects/{project.pk}/transitions/accept_agreement", {"comment": "OK", "name": "Kari Nordmann"}
+    )
+
+    project.refresh_from_db()
+    assert (response.status_code, response.json()["state"]) == (200, "active")
+    assert (project.agreement_accepted_by, project.agreement_accepted_name) == (member, "Kari Nordmann")
+
+
+def test_without_a_typed_name_the_accounts_name_is_recorded(api):
+    project = ProjectFactory(state="agreement_pending")
+    member = member_of(project.registry, full_name="Kari Konto")
+
+    api(member).post(f"/projects/{project.pk}/transitions/accept_agreement", {"comment": "OK"})
+
+    project.refresh_from_db()
+    assert project.agreement_accepted_name == "Kari Konto"
+
+
+def test_a_name_longer_than_200_characters_is_refused_on_the_name_field(api):
+    project = ProjectFactory(state="agreement_pending")
+
+    response = api(member_of(project.registry)).post(
+        f"/projects/{project.pk}/transitions/accept_agreement", {"name": "K" * 201}
+    )
+
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"name": ["The name is longer than 200 characters."]},
+    )
+    assert Project.objects.get(pk=project.pk).state == "agreement_pending"
