@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from accounts.rules import is_secretariat
+from finance import plan
 from finance.selectors import project_finance as finance_of
 from finance.selectors import with_actions
 from finance.services import CLOSED_STATES
@@ -34,4 +35,20 @@ def project_finance(context: template.Context, project: Any) -> dict[str, Any]:
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
         "request": request,
+    }
+
+
+@register.inclusion_tag("finance/_final_accounts.html")
+def final_accounts(project: Any) -> dict[str, Any]:
+    """The final accounts of the final report (page and PDF): budget versus spent per line, paid out, unspent."""
+    finance = finance_of(project)
+    labels = dict(BudgetCategory.choices)
+    return {
+        "project": project,
+        "finance": finance,
+        "lines": [
+            (r.year, labels.get(r.category, r.category), r.budget_nok, r.actual_nok, r.remaining_nok)
+            for r in finance.lines
+        ],
+        "unspent": plan.unspent(finance.paid_total, finance.spent_total),
     }
