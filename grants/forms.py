@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from registries.enums import Level, TargetKind, TargetRule
@@ -316,14 +317,60 @@ class SchemeForm(forms.ModelForm):
             "default_max_amount_nok",
             "requires_indicators",
             "is_active",
+            "progress_report_months",
+            "final_report_months",
+            "agreement_template",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "agreement_template": forms.Textarea(attrs={"rows": 6}),
+        }
         help_texts = {"code": _("A short stable identifier, e.g. “regional_west”; used in the API.")}
+
+    payment_plan = forms.CharField(
+        label=_("Payment plan"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "One payment per line: when it falls due and its share of the granted amount, e.g. “agreement 0.5” and "
+            "“final_report 0.5” (agreement, milestone or final_report; the shares add up to 1). Empty: half when "
+            "the agreement is accepted, the rest when the final report is approved."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["default_max_amount_nok"].localize = True
         self.fields["default_max_amount_nok"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+        for name in ("progress_report_months", "final_report_months"):
+            self.fields[name].required = False  # empty: the default (6 and 3 months)
+        self.fields["progress_report_months"].validators.append(MinValueValidator(1))
+        if self.instance.pk and not self.is_bound:
+            self.initial["payment_plan"] = "\n".join(
+                f"{p.get('trigger', '')} {p.get('share', '')}" for p in self.instance.payment_plan
+            )
+
+    def clean_progress_report_months(self) -> int:
+        value = self.cleaned_data["progress_report_months"]
+        return 6 if value is None else value
+
+    def clean_final_report_months(self) -> int:
+        value = self.cleaned_data["final_report_months"]
+        return 3 if value is None else value
+
+    def clean_payment_plan(self) -> list[dict[str, str]]:
+        """Lines like "agreement 0.5" → [{"trigger": "agreement", "share": "0.5"}]; save_scheme checks the shares."""
+        plan = []
+        for number, line in enumerate(self.cleaned_data["payment_plan"].splitlines(), start=1):
+            parts = line.replace(",", ".").split()
+            if not parts:
+                continue
+            if len(parts) != 2:
+                raise forms.ValidationError(
+                    _("Line %(n)s: write the trigger and the share, e.g. “agreement 0.5”.") % {"n": number}
+                )
+            plan.append({"trigger": parts[0], "share": parts[1]})
+        return plan
 
 
 class SchemeCriterionForm(forms.Form):

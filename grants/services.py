@@ -658,6 +658,9 @@ SCHEME_FIELDS = (
     "requires_indicators",
     "is_active",
     "payment_plan",
+    "progress_report_months",
+    "final_report_months",
+    "agreement_template",
 )
 
 

@@ -334,3 +334,72 @@ def test_an_unknown_team_email_is_refused_and_changes_nothing(client):
         "No user is registered with ukjent@example.no; ask the secretariat to add them first."
     ]
     assert app.team.count() == 0
+
+
+def _scheme_post(**extra):
+    return {
+        "code": "regional_north",
+        "name": "Nordmidler",
+        "decision_body": "Helse Nord",
+        "criteria-TOTAL_FORMS": "1",
+        "criteria-INITIAL_FORMS": "0",
+        "criteria-MIN_NUM_FORMS": "1",
+        "criteria-MAX_NUM_FORMS": "1000",
+        "criteria-0-id": "a",
+        "criteria-0-name": "A",
+        "criteria-0-weight": "1",
+        "sections-TOTAL_FORMS": "0",
+        "sections-INITIAL_FORMS": "0",
+        **extra,
+    }
+
+
+def test_a_scheme_sets_its_follow_up_and_payment_plan(client):
+    client.force_login(UserFactory(is_secretariat=True))
+
+    response = client.post(
+        reverse("grants:scheme_create"),
+        _scheme_post(
+            progress_report_months="4",
+            final_report_months="2",
+            agreement_template="Midlene skal brukes som avtalt.",
+            payment_plan="agreement 0,4\nmilestone 0.3\n\nfinal_report 0.3",
+        ),
+    )
+
+    assert response.status_code == 302
+    scheme = Scheme.objects.get(code="regional_north")
+    assert (scheme.progress_report_months, scheme.final_report_months, scheme.agreement_template) == (
+        4,
+        2,
+        "Midlene skal brukes som avtalt.",
+    )
+    assert scheme.payment_plan == [
+        {"trigger": "agreement", "share": "0.4"},
+        {"trigger": "milestone", "share": "0.3"},
+        {"trigger": "final_report", "share": "0.3"},
+    ]
+    edit = client.get(reverse("grants:scheme_edit", args=[scheme.pk]))
+    assert edit.context["form"].initial["payment_plan"] == "agreement 0.4\nmilestone 0.3\nfinal_report 0.3"
+
+
+def test_a_payment_plan_whose_shares_do_not_add_up_is_refused_on_its_field(client):
+    client.force_login(UserFactory(is_secretariat=True))
+
+    response = client.post(
+        reverse("grants:scheme_create"), _scheme_post(payment_plan="agreement 0.5\nfinal_report 0.4")
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["payment_plan"]
+    assert not Scheme.objects.filter(code="regional_north").exists()
+
+
+def test_a_payment_plan_line_without_a_share_names_the_line(client):
+    client.force_login(UserFactory(is_secretariat=True))
+
+    response = client.post(reverse("grants:scheme_create"), _scheme_post(payment_plan="agreement"))
+
+    assert response.context["form"].errors["payment_plan"] == [
+        "Line 1: write the trigger and the share, e.g. “agreement 0.5”."
+    ]
