@@ -568,9 +568,12 @@ class _ProgressSaver:
 def live_progress(job: IndicatorImport) -> tuple[int, str]:
     """(percent, stage) of an import: what the running import last published, else what its row says."""
     if job.state == ImportState.RUNNING:
+        path = progress_path(job.pk)
         try:
-            data = json.loads(progress_path(job.pk).read_text(encoding="utf-8"))
-            return int(data["progress"]), str(data["stage"])
+            # A file older than the import is another import's (a crashed run whose number was used again).
+            if path.stat().st_mtime >= job.created_at.timestamp():
+                data = json.loads(path.read_text(encoding="utf-8"))
+                return int(data["progress"]), str(data["stage"])
         except (OSError, ValueError, KeyError):
             pass
     return job.progress, job.stage

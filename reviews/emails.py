@@ -1,5 +1,8 @@
-"""The expert assessment's emails. Notifications take a primary key and run in the worker after commit (registered
-in core.notifications); reminders are sent by the send_reminders command itself (reviews.reminders)."""
+"""The expert assessment's emails, all queued in the outbox (core.outbox) through core.notifications.queue, so they
+honour the recipient's notification settings and survive a failing mail server. Notifications take a primary key and
+run in the worker after commit (registered in core.notifications); reminders are queued by the send_reminders command
+itself (reviews.reminders), which delivers the outbox before it exits. Which kinds are essential is documented in
+core.notifications: the escalation to the secretariat and a declared conflict are; the rest is not."""
 
 from collections import defaultdict
 from collections.abc import Callable
@@ -7,13 +10,17 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
-from core import emails
+
+def secretariat() -> QuerySet[Any]:
+    return get_user_model().objects.filter(is_secretariat=True, is_active=True)
 
 
-def secretariat_emails() -> list[str]:
-    users = get_user_model().objects.filter(is_secretariat=True, is_active=True)
-    return list(users.values_list("email", flat=True))
+def _queue(template: str, pk: object, event: object, users: Any, context: dict, *, essential: bool) -> int:
+    from core.notifications import queue  # core.notifications imports this module
+
+    return queue(template, pk, event, users, context, essential=essential)
 
 
 def assignments_made(pk: int) -> int:
@@ -34,25 +41,32 @@ def assignments_made(pk: int) -> int:
             per_reviewer[assignment.reviewer].append(assignment)
     sent = 0
     for reviewer, assignments in sorted(per_reviewer.items(), key=lambda item: item[0].pk):
-        sent += emails.send("reviews_assigned", [reviewer.email], {"reviewer": reviewer, "assignments": assignments})
+        ctx = {"reviewer": reviewer, "assignments": assignments}
+        sent += _queue("reviews_assigned", pk, pk, [reviewer], ctx, essential=False)
     return sent
 
 
 def conflict_declared(pk: int) -> int:
     """The secretariat hears of a declared conflict (it may need another reviewer); the reason stays in the app."""
+    from core.notifications import last_entry_id
+
     from .models import Conflict
 
     conflict = Conflict.objects.select_related("application", "reviewer").get(pk=pk)
-    return emails.send("conflict_declared", secretariat_emails(), {"conflict": conflict})
+    ctx = {"conflict": conflict}
+    return _queue("conflict_declared", pk, last_entry_id(conflict), secretariat(), ctx, essential=True)
 
 
 def conflict_waived(pk: int) -> int:
+    from core.notifications import last_entry_id
+
     from .models import Conflict
 
     conflict = Conflict.objects.select_related("application", "reviewer").get(pk=pk)
     if conflict.waived_at is None:  # declared again before the worker ran
         return 0
-    return emails.send("conflict_waived", [conflict.reviewer.email], {"conflict": conflict})
+    ctx = {"conflict": conflict}
+    return _queue("conflict_waived", pk, last_entry_id(conflict), [conflict.reviewer], ctx, essential=False)
 
 
 def review_reopened(pk: int) -> int:
@@ -62,19 +76,24 @@ def review_reopened(pk: int) -> int:
 
     review = Review.objects.select_related("application", "reviewer").get(pk=pk)
     entry = history(review).filter(action="reviews.review.reopen").last()
-    return emails.send("review_reopened", [review.reviewer.email], {"review": review, "entry": entry})
+    ctx = {"review": review, "entry": entry}
+    return _queue("review_reopened", pk, entry.pk if entry else None, [review.reviewer], ctx, essential=False)
 
 
-def review_reminder(assignment: Any, today: date) -> int:
-    """The reviewer's reminder: the deadline is `days` away (0: today)."""
+def review_reminder(assignment: Any, today: date, window_start: date) -> int:
+    """Queue the reviewer's reminder (not essential): the deadline is `days` away (0: today). Once per reminder
+    window and deadline: "notify:review_reminder:<assignment pk>:<deadline>/<window start>:<user pk>"."""
     days = (assignment.deadline - today).days
-    return emails.send("review_reminder", [assignment.reviewer.email], {"assignment": assignment, "days": days})
+    ctx = {"assignment": assignment, "days": days}
+    event = f"{assignment.deadline.isoformat()}/{window_start.isoformat()}"
+    return _queue("review_reminder", assignment.pk, event, [assignment.reviewer], ctx, essential=False)
 
 
-def overdue_reviews(assignments: list[Any], today: date) -> int:
-    """The secretariat's escalation: reviews past their deadline, newly overdue on `today`."""
+def overdue_reviews(assignments: list[Any], today: date, entry_id: int) -> int:
+    """Queue the secretariat's escalation (essential): reviews past their deadline, newly overdue on `today`. Once
+    per escalation: keyed by the first of its audit entries (`entry_id`)."""
     ctx = {"assignments": assignments, "today": today}
-    return emails.send("reviews_overdue", secretariat_emails(), ctx)
+    return _queue("reviews_overdue", today.isoformat(), entry_id, secretariat(), ctx, essential=True)
 
 
 NOTIFICATIONS: dict[str, Callable[[int], int]] = {

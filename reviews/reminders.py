@@ -7,7 +7,11 @@
 - The secretariat gets one message listing the reviews that are past their deadline and not yet escalated; each is
   escalated once per deadline (an audit entry `reviews.assignment.escalate` with the deadline records it).
 
-Each function takes the date and returns how many messages it sent.
+Both are queued in the outbox (core.outbox; the command delivers it before it exits): the reminder is not essential,
+so it follows the reviewer's notification settings (immediate, weekly digest, off); the escalation is essential and
+reaches the secretariat whatever they chose. A failing mail server leaves them pending, to be retried.
+
+Each function takes the date and returns how many outbox rows it queued.
 """
 
 from datetime import date, timedelta
@@ -65,10 +69,11 @@ def _remind(pk: int, today: date, n: int) -> int:
             .get(pk=pk)
         )
         deadline = assignment.deadline
+        assert deadline is not None  # open_assignments() filtered on it
         window_start = deadline if today == deadline else deadline - timedelta(days=n)
         if assignment.reminded_on is not None and assignment.reminded_on >= window_start:
             return 0
-        sent = emails.review_reminder(assignment, today)
+        sent = emails.review_reminder(assignment, today, window_start)
         assignment.reminded_on = today
         assignment.save(update_fields=["reminded_on"])
         record(assignment, "reviews.assignment.remind", data={"date": today.isoformat(), "deadline": str(deadline)})
@@ -99,8 +104,8 @@ def send_overdue_escalations(today: date) -> int:
         )
         if not overdue:
             return 0
-        sent = emails.overdue_reviews(overdue, today)
+        entries = []
         for assignment in overdue:
             data = {"date": today.isoformat(), "deadline": str(assignment.deadline)}
-            record(assignment, "reviews.assignment.escalate", data=data)
-    return sent
+            entries.append(record(assignment, "reviews.assignment.escalate", data=data))
+        return emails.overdue_reviews(overdue, today, entries[0].pk)

@@ -129,7 +129,7 @@ def test_submit_then_return_with_feedback_then_the_registry_sees_it_and_is_email
     assert [(r["state"], r["feedback"], r["available_transitions"]) for r in seen] == [
         ("returned", "Legg ved regnskapet.", ["submit"])
     ]
-    assert [m.bcc for m in mail.outbox] == [[member.email]]
+    assert [m.to for m in mail.outbox] == [[member.email]]
 
 
 def test_returning_without_feedback_is_400_naming_feedback(api):

@@ -98,5 +98,6 @@ def label_nb(choice: Any) -> str:
 
 
 def sent() -> list[tuple[str, list[str]]]:
-    """(subject, recipients) of every message sent; recipients go in Bcc so members do not see each other."""
+    """(subject, recipients) of every message sent. Notifications go through the outbox, one message per person; the
+    decision letter (sent directly) has its recipients in Bcc, so members do not see each other."""
     return [(m.subject, sorted(m.to + m.cc + m.bcc)) for m in mail.outbox]

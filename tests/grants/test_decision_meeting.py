@@ -181,7 +181,7 @@ def test_the_secretariat_records_on_a_deciders_behalf_and_the_decider_is_told_af
 
     grant = history(app(call, "Bedre dekningsgrad")).get(action="grants.application.grant")
     entry = history(meeting).get()
-    told = [m for m in mail.outbox if m.bcc == [decider.email]]
+    told = [m for m in mail.outbox if m.to == [decider.email]]
     assert (states(call), grant.actor, entry.actor, entry.data["decided_by"], meeting.recorded_by) == (
         DECIDED,
         decider,

@@ -276,8 +276,8 @@ def test_with_the_console_backend_the_messages_appear_on_standard_output(
 
     assert f"/projects/{cast['project'].pk}/" in capsys.readouterr().out
     assert out.getvalue().splitlines() == [
-        "send_review_reminders: 0",
-        "send_overdue_escalations: 0",
+        "send_review_reminders: 0 queued",
+        "send_overdue_escalations: 0 queued",
         "queue_lead_reminders: 1 queued",
         "queue_escalations: 0 queued",
         "outbox: 1",

@@ -316,3 +316,18 @@ def test_a_finished_import_shows_its_rows_progress_and_the_file_is_gone(world):
     _ProgressSaver(job.pk)(40, "saving x.csv: own1 2020")  # left behind by a crashed worker: not shown
 
     assert live_progress(job) == (100, "done")
+
+
+def test_a_progress_file_older_than_the_import_is_not_shown(world):
+    import os
+
+    from registries.services import progress_path
+
+    job = IndicatorImport.objects.create(original_name="x.csv", uploaded_by=world["secretariat"], state="running")
+    job.progress, job.stage = 20, "checking and saving x.csv"
+    job.save()
+    _ProgressSaver(job.pk)(60, "saving x.csv: own1 2019")
+    old = job.created_at.timestamp() - 60
+    os.utime(progress_path(job.pk), (old, old))  # left by an earlier import with the same number
+
+    assert live_progress(job) == (20, "checking and saving x.csv")

@@ -296,7 +296,7 @@ def test_the_decision_body_is_told_once_the_pdf_is_ready(call, secretariat, djan
         version = send_recommendation(call, by=secretariat)
 
     message = mail.outbox[0]
-    assert (len(mail.outbox), message.bcc, message.subject, message.attachments) == (
+    assert (len(mail.outbox), message.to, message.subject, message.attachments) == (
         1,
         [decider.email],
         nb("Recommendation for %(title)s (version %(version)s)", title="Datakvalitet 2026", version=1),

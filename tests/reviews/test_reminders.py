@@ -149,11 +149,11 @@ def test_the_command_says_what_it_sent(assignment):
     call_command("send_reminders", "--date", str(DEADLINE - timedelta(days=3)), stdout=out)
 
     assert out.getvalue().splitlines() == [
-        "send_review_reminders: 1",
-        "send_overdue_escalations: 0",
+        "send_review_reminders: 1 queued",
+        "send_overdue_escalations: 0 queued",
         "queue_lead_reminders: 0 queued",
         "queue_escalations: 0 queued",
-        "outbox: 0",
+        "outbox: 1",
         "weekly digests: 0",
         f"1 messages sent for {DEADLINE - timedelta(days=3)}.",
     ]

@@ -1,9 +1,10 @@
 """`manage.py send_reminders [--date YYYY-MM-DD] [--schedule]`: sends, itself and before it exits, every reminder due
 on that date (default today). Running it twice for the same date sends nothing new: each source records what it sent.
 
-Each source is a function `(date) -> count`, named by its dotted path and run in that order. The review sources send
-directly; the project follow-up (projects.reminders) queues rows in the outbox, which is delivered at the end (so
-with the console backend every message appears on standard output), then the weekly digests that are due go out.
+Each source is a function `(date) -> count`, named by its dotted path and run in that order. The review reminders
+(reviews.reminders) and the project follow-up (projects.reminders) queue rows in the outbox, which is delivered at the
+end (so with the console backend every message appears on standard output), then the weekly digests that are due go
+out.
 `--schedule` also starts the worker's daily run (core.tasks.daily_reminders), which calls this command every morning.
 """
 
@@ -14,12 +15,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-SOURCES = [
-    "reviews.reminders.send_review_reminders",
-    "reviews.reminders.send_overdue_escalations",
-]
+SOURCES: list[str] = []  # sources that send directly (none left: every reminder goes through the outbox)
 # These queue outbox rows (counted as queued); the outbox delivery counts what was sent.
 QUEUEING_SOURCES = [
+    "reviews.reminders.send_review_reminders",
+    "reviews.reminders.send_overdue_escalations",
     "projects.reminders.queue_lead_reminders",
     "projects.reminders.queue_escalations",
 ]
