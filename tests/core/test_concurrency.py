@@ -6,12 +6,9 @@ thread), so the test needs committed data: transaction=True. On PostgreSQL the f
 TRUNCATE, which the audit trail's row trigger does not see (tests/audit/test_flush_between_tests.py checks it).
 """
 
-import threading
 from decimal import Decimal
 
-import pytest
 from django.core import mail
-from django.db import connection
 
 from audit.models import AuditEntry
 from finance.models import Payment
@@ -22,38 +19,9 @@ from projects.models import Project
 from reviews import services as reviews
 from reviews.models import Assignment
 from tests.factories import ApplicationFactory, ProjectFactory, UserFactory, member_of, reviewer_for
+from tests.race import POSTGRES_RACE, race
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite has no row locks (it serialises whole-database writes), so there is no race",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-def _race(*actions):
-    """Run the actions in threads released together; return what each returned or raised."""
-    barrier = threading.Barrier(len(actions))
-    results: list = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = action()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(t.is_alive() for t in threads)
-    return results
+pytestmark = POSTGRES_RACE
 
 
 def _outcome(results):
@@ -68,7 +36,7 @@ def test_send_to_review_twice_at_once_moves_it_once():
     app = ApplicationFactory(state="submitted")
     first, second = UserFactory(is_secretariat=True), UserFactory(is_secretariat=True)
 
-    results = _race(
+    results = race(
         lambda: grants.send_to_review(Application.objects.get(pk=app.pk), by=first),
         lambda: grants.send_to_review(Application.objects.get(pk=app.pk), by=second),
     )
@@ -83,7 +51,7 @@ def test_grant_twice_at_once_creates_one_project_and_one_letter():
     member_of(app.registry)
     first, second = UserFactory(is_decider=True), UserFactory(is_decider=True)
 
-    results = _race(
+    results = race(
         lambda: grants.grant(Application.objects.get(pk=app.pk), by=first, granted_amount_nok=Decimal("90000")),
         lambda: grants.grant(Application.objects.get(pk=app.pk), by=second, granted_amount_nok=Decimal("85000")),
     )
@@ -100,7 +68,7 @@ def test_withdraw_and_grant_at_once_leave_one_consistent_outcome():
     app = ApplicationFactory(state="recommended")
     applicant, decider = member_of(app.registry), UserFactory(is_decider=True)
 
-    results = _race(
+    results = race(
         lambda: grants.withdraw_application(Application.objects.get(pk=app.pk), by=applicant),
         lambda: grants.grant(Application.objects.get(pk=app.pk), by=decider, granted_amount_nok=Decimal("90000")),
     )
@@ -117,7 +85,7 @@ def test_accept_agreement_twice_at_once_makes_the_payment_due_once():
     project = ProjectFactory()
     member = member_of(project.registry)
 
-    results = _race(
+    results = race(
         lambda: projects.accept_agreement(Project.objects.get(pk=project.pk), by=member),
         lambda: projects.accept_agreement(Project.objects.get(pk=project.pk), by=member),
     )
@@ -131,7 +99,7 @@ def test_assigning_the_same_reviewer_twice_at_once_assigns_once():
     reviewer = reviewer_for(app.call.scheme)
     first, second = UserFactory(is_secretariat=True), UserFactory(is_secretariat=True)
 
-    results = _race(
+    results = race(
         lambda: reviews.assign_reviewer(Application.objects.get(pk=app.pk), by=first, reviewer=reviewer),
         lambda: reviews.assign_reviewer(Application.objects.get(pk=app.pk), by=second, reviewer=reviewer),
     )

@@ -5,47 +5,15 @@ one holds and finds it sent afterwards. Threads have their own connections, so t
 (transaction=True). SQLite has no row locks (it serialises writes); tests/core/test_outbox.py has the SQLite half.
 """
 
-import threading
-
-import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from core import outbox
 from core.models import OutboxMessage
 from tests.factories import UserFactory
+from tests.race import POSTGRES_RACE, race
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite has no row locks (it serialises whole-database writes), so there is no race",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-def _race(*actions):
-    barrier = threading.Barrier(len(actions))
-    results: list = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = action()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-    return results
+pytestmark = POSTGRES_RACE
 
 
 def test_two_workers_racing_send_every_row_exactly_once(settings):
@@ -55,7 +23,7 @@ def test_two_workers_racing_send_every_row_exactly_once(settings):
         outbox.enqueue(f"race:{n}", kind="test", recipient=users[n % 3], subject=f"Emne {n}", body="Tekst")
     now = timezone.now()
 
-    results = _race(lambda: outbox.deliver(now), lambda: outbox.deliver(now))
+    results = race(lambda: outbox.deliver(now), lambda: outbox.deliver(now), timeout=60)
 
     assert all(isinstance(r, int) for r in results), results
     assert sum(results) == 40
@@ -69,7 +37,7 @@ def test_two_runs_queueing_the_same_key_at_once_make_one_row():
     def put():
         return outbox.enqueue("race:same", kind="test", recipient=user, subject="Emne", body="Tekst")
 
-    results = _race(put, put)
+    results = race(put, put, timeout=60)
 
     assert sorted(results) == [False, True]
     assert OutboxMessage.objects.filter(key="race:same").count() == 1
