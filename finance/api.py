@@ -17,6 +17,7 @@ from core.pdf import render_pdf
 from grants.selectors import applications_visible_to
 from projects.selectors import projects_visible_to
 
+from .exports import defuse
 from .models import Payment
 from .services import PAYMENT_ACTIONS, mark_paid
 
@@ -103,11 +104,6 @@ class AnnualQuery(Schema):
     format: Literal["xlsx", "csv", "pdf"] = "xlsx"
 
 
-def _defuse(text: str) -> str:
-    """A cell starting with =, +, -, @ (or a tab or CR) would be run as a formula by spreadsheet programs."""
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 def annual_rows(user: Any, year: int) -> pd.DataFrame:
     """One row per application (handed in) to the calls of `year`."""
     rows = (
@@ -126,7 +122,7 @@ def annual_rows(user: Any, year: int) -> pd.DataFrame:
     )
     frame = pd.DataFrame(list(rows), columns=COLUMNS, dtype=object)
     for column in TEXT_COLUMNS:
-        frame[column] = frame[column].map(lambda v: _defuse(str(v or "")))
+        frame[column] = frame[column].map(lambda v: defuse(str(v or "")))
     return frame
 
 

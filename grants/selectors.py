@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.rules import is_decider, is_secretariat, registry_ids
 from registries.models import Indicator, Organisation
-from registries.selectors import NATION, Sums, Tree, UnitValue, rolled_up_values, unit_value
+from registries.selectors import NATION, Sums, Tree, UnitValue, nested_units, rolled_up_values, total, unit_value
 
 from .enums import FOR_DECIDERS, HANDED_IN, ApplicationState
 from .models import Application, Call
@@ -108,8 +108,8 @@ def baselines(
     indicators = [ind for ind, _year in wanted]
     coverage_ids = {i.coverage_indicator_id for i in indicators if i.coverage_indicator_id}
     sums = rolled_up_values({i.pk for i in indicators} | coverage_ids, tree=tree)
-    chosen = {u.orgnr for u in units}
-    counted = {u.orgnr: not (set(tree.ancestors(u.orgnr)) & chosen) for u in units}
+    nested = nested_units((u.orgnr for u in units), tree)
+    counted = {u.orgnr: u.orgnr not in nested for u in units}
     ordered = sorted(units, key=lambda u: (u.name, u.orgnr))
     return [_baseline(ind, year, ordered, counted, sums, tree) for ind, year in wanted]
 
@@ -161,14 +161,5 @@ def _combined(
     if year is None or not together:
         return None
     cover = [coverage[o] for o in together if o in coverage]
-    value = unit_value(
-        indicator, year, 0, _total([values[o] for o in together]), tree, _total(cover) if cover else None
-    )
+    value = unit_value(indicator, year, 0, total(values[o] for o in together), tree, total(cover) if cover else None)
     return replace(value, unit_level="combined")
-
-
-def _total(parts: list[Sums]) -> Sums:
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registries.enums import Direction, Level, TargetKind, TargetRule
 from registries.models import Indicator
-from registries.selectors import NATION, Sums, Tree, UnitValue, unit_values
+from registries.selectors import NATION, Sums, Tree, UnitValue, nested_units, total, unit_values
 
 LEVEL_RANK = {Level.LOW: 0, Level.MODERATE: 1, Level.HIGH: 2}
 
@@ -200,8 +200,8 @@ def _combined(
 ) -> tuple[Cell | None, Cell | None, Decimal | None]:
     first, last = values.get(years[0], {}), values.get(years[1], {})
     both = [u for u in units if u in first and u in last]
-    before = sum((Sums(first[u].numerator, first[u].denominator) for u in both), Sums(Decimal(0), Decimal(0)))
-    after = sum((Sums(last[u].numerator, last[u].denominator) for u in both), Sums(Decimal(0), Decimal(0)))
+    before = total(Sums(first[u].numerator, first[u].denominator) for u in both)
+    after = total(Sums(last[u].numerator, last[u].denominator) for u in both)
     cell_before, raw_before = _sums_cell(indicator, before if both else None)
     cell_after, raw_after = _sums_cell(indicator, after if both else None)
     change = raw_after - raw_before if raw_before is not None and raw_after is not None else None
@@ -351,12 +351,6 @@ def frozen(report: Any) -> list[Outcome] | None:
 
 
 # ---------------------------------------------------------------- loading
-
-
-def nested_units(units: Iterable[int], tree: Tree) -> set[int]:
-    """Units with a funded ancestor: already inside that ancestor's sum, so left out of the combined sum."""
-    chosen = set(units)
-    return {u for u in chosen if chosen.intersection(tree.ancestors(u))}
 
 
 def _year(day: Any) -> int | None:

@@ -48,6 +48,18 @@ class Tree:
         return result
 
 
+def total(parts: Iterable[Sums]) -> Sums:
+    """Several units together: the sum of their numerators over the sum of their denominators."""
+    return sum(parts, Sums(Decimal(0), Decimal(0)))
+
+
+def nested_units(units: Iterable[int], tree: Tree) -> set[int]:
+    """The chosen units that lie under another chosen unit: already inside that unit's rolled-up sums, so a sum of
+    the chosen units leaves them out (a hospital chosen with its health trust is not counted twice)."""
+    chosen = set(units)
+    return {u for u in chosen if chosen.intersection(tree.ancestors(u))}
+
+
 def roll_up(delivered: dict[int, Sums], tree: Tree) -> dict[int, Sums]:
     """Sums per unit for one indicator and year.
 

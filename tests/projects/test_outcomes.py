@@ -12,11 +12,10 @@ from projects.outcomes import (
     UnitOutcome,
     evaluate,
     from_json,
-    nested_units,
     to_json,
 )
 from registries.models import Indicator
-from registries.selectors import Sums, Tree, unit_value
+from registries.selectors import Sums, Tree, nested_units, unit_value
 
 D = Decimal
 A, B = 974000001, 974000002  # two funded hospitals
