@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from .enums import PaymentTrigger
 
 ORE = Decimal("0.01")
-KRONE = Decimal("1")
 ZERO = Decimal("0.00")
 # Empty Scheme.payment_plan means this: half when the agreement is accepted, the rest on the approved final report.
 DEFAULT_PLAN: list[dict[str, str]] = [
@@ -87,13 +86,9 @@ def split(amount: Decimal, shares: Sequence[Decimal], quantum: Decimal = ORE) ->
 
 def instalments(amount: Decimal, plan: Sequence[Mapping[str, Any]] | None) -> list[Instalment]:
     """The payments of a granted amount under a scheme's plan, in order. A part of 0.00 (a tiny grant) is left out:
-    a payment is always positive.
-
-    The default plan (no plan on the scheme) keeps the rule it has always had: the first half in whole kroner, the
-    øre on the final payment. A scheme's own plan splits to the øre."""
+    a payment is always positive. Every plan, the default included, splits to the øre with the remainder on the last."""
     rows = normalised_plan(plan)
-    quantum = KRONE if not plan else ORE
-    parts = split(amount, [share for _trigger, share in rows], quantum)
+    parts = split(amount, [share for _trigger, share in rows])
     return [
         Instalment(order=i, trigger=trigger, amount_nok=part)
         for i, ((trigger, _share), part) in enumerate(zip(rows, parts, strict=True))

@@ -41,12 +41,12 @@ def test_split_rounds_down_and_puts_the_remainder_on_the_last(amount, shares, pa
     assert sum(result) == D(amount)
 
 
-def test_default_plan_is_half_on_agreement_in_whole_kroner_and_the_rest_on_the_final_report():
+def test_default_plan_is_half_on_agreement_to_the_ore_and_the_rest_on_the_final_report():
     result = instalments(D("100001.01"), [])
 
     assert [(i.order, i.trigger, i.amount_nok) for i in result] == [
-        (0, "agreement", D("50000.00")),
-        (1, "final_report", D("50001.01")),
+        (0, "agreement", D("50000.50")),
+        (1, "final_report", D("50000.51")),
     ]
 
 
@@ -78,7 +78,7 @@ def test_scheme_plan_with_a_milestone_payment_in_thirds():
 
 
 def test_a_part_rounding_to_nothing_is_left_out():
-    assert [(i.order, i.amount_nok) for i in instalments(D("0.50"), [])] == [(1, D("0.50"))]
+    assert [(i.order, i.amount_nok) for i in instalments(D("0.01"), [])] == [(1, D("0.01"))]
 
 
 @pytest.mark.parametrize(

@@ -125,19 +125,19 @@ def test_grant_creates_exactly_one_project_with_milestones_payments_and_an_empty
         ("Sluttrapport", date(2027, 12, 15), "planned"),
     ]
     assert list(project.payments.values_list("amount_nok", "trigger", "state")) == [
-        (Decimal("46150.00"), "agreement", "scheduled"),
-        (Decimal("46150.50"), "final_report", "scheduled"),
+        (Decimal("46150.25"), "agreement", "scheduled"),
+        (Decimal("46150.25"), "final_report", "scheduled"),
     ]
     assert (project.final_report.sections, project.final_report.submitted_at) == ({}, None)
 
 
-def test_grant_of_less_than_one_krone_has_only_the_final_payment(decider):
+def test_grant_of_one_ore_has_only_the_final_payment(decider):
     app = ApplicationFactory(state="recommended")
 
-    services.grant(app, by=decider, granted_amount_nok=Decimal("1.00"))
+    services.grant(app, by=decider, granted_amount_nok=Decimal("0.01"))
 
     assert list(Project.objects.get().payments.values_list("amount_nok", "trigger")) == [
-        (Decimal("1.00"), "final_report")
+        (Decimal("0.01"), "final_report")
     ]
 
 

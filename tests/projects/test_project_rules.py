@@ -46,8 +46,8 @@ def test_accept_agreement_makes_the_agreement_payment_due():
     services.accept_agreement(project, by=member_of(project.registry))
 
     assert _payments(project) == [
-        ("agreement", Decimal("42500.00"), "due"),
-        ("final_report", Decimal("42501.00"), "scheduled"),
+        ("agreement", Decimal("42500.50"), "due"),
+        ("final_report", Decimal("42500.50"), "scheduled"),
     ]
     due = Payment.objects.get(trigger="agreement")
     assert [(e.action, e.actor, e.source, e.target) for e in history(due)] == [
