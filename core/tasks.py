@@ -39,6 +39,14 @@ def render_agreement_pdf(project_pk: int) -> str:
 
 
 @task()
+def render_final_report_pdf(project_pk: int) -> str:
+    """The final report's PDF, rendered again only when something in it changed."""
+    from projects.final_reports import render
+
+    return render(project_pk).pdf.name or ""
+
+
+@task()
 def deliver_outbox() -> int:
     """Send the outbox's due rows (queued after the commit of every transaction that adds one), then queue itself for
     the retry of any row the mail server refused."""

@@ -138,6 +138,11 @@ class FinalReport(models.Model):
     # when it is approved, so a later redelivery of the data does not rewrite what was reported and judged.
     outcome = models.JSONField(default=dict, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
+    # The PDF the worker rendered (projects.final_reports) and the SHA-256 of the HTML it came from: it is current
+    # while the report would render to the same HTML.
+    pdf = models.FileField(upload_to="final_reports/%Y/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_generated_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Final report of {self.project_id}"

@@ -16,7 +16,7 @@ from finance.plan import instalments
 from finance.services import close_out
 from grants.models import Application
 
-from . import agreements, rules
+from . import agreements, final_reports, rules
 from .models import FinalReport, Milestone, Project
 
 # SQUIRE 2.0 headings (Ogrinc et al. 2015), the required structure of a QI final report.
@@ -181,7 +181,7 @@ def submit_final_report(project: Project, *, by: Any, comment: str = "") -> Proj
         comment=comment,
         check=check,
         after=stamp,
-        on_commit=[after_commit("final_report_submitted")],
+        on_commit=[after_commit("final_report_submitted"), final_reports.queue_pdf],
     )
 
 
@@ -204,7 +204,7 @@ def approve_final_report(project: Project, *, by: Any, comment: str = "") -> Pro
         by=by,
         comment=comment,
         after=close,
-        on_commit=[after_commit("final_report_decided")],
+        on_commit=[after_commit("final_report_decided"), final_reports.queue_pdf],
     )
 
 

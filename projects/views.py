@@ -1,6 +1,5 @@
 """Project follow-up on the web: agreement, milestone reports, final report."""
 
-import io
 from typing import Any
 
 from django import forms
@@ -13,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.csp import CSP
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,17 +21,15 @@ from audit.services import history_for, record
 from core.access import visible_milestone, visible_project
 from core.exceptions import ActionRefused, DomainError
 from core.labels import timeline
-from core.pdf import render_pdf_template
 from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
 
-from . import rules, services
+from . import final_reports, rules, services
 from .agreement_views import agreement_section
 from .enums import ProjectState
 from .models import FinalReport
-from .outcomes import report_outcomes
 from .progress_views import progress_section
-from .selectors import chart_data_uri, panel_chart, portfolio_groups, projects_visible_to, target_panels
+from .selectors import panel_chart, portfolio_groups, projects_visible_to, target_panels
 
 PAGE_SIZE = 50
 
@@ -46,28 +42,6 @@ def project_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(state=state)
     page = Paginator(qs.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "projects/project_list.html", {"page": page, "states": ProjectState.choices, "state": state})
-
-
-def _sections(project: Any, report: FinalReport) -> list[dict[str, Any]]:
-    english = (get_language() or "nb").startswith("en")
-    return [
-        {
-            "key": s["key"],
-            "title": (s.get("title_en") if english else None) or s["title"],
-            "text": report.sections.get(s["key"], ""),
-        }
-        for s in project.application.call.scheme.final_report_sections
-    ]
-
-
-def _outcome_items(project: Any, report: FinalReport) -> dict[str, Any]:
-    """The final report's outcome (frozen when there is one, else live), each with its target."""
-    outcomes, frozen_at = report_outcomes(project, report)
-    targets = {t.indicator_id: t for t in project.application.indicators.select_related("indicator")}
-    return {
-        "outcomes": [{"outcome": o, "target": targets.get(o.indicator_id)} for o in outcomes],
-        "outcome_at": frozen_at,
-    }
 
 
 @login_required
@@ -86,8 +60,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "payments": project.payments.all(),
         "panels": target_panels(project),
         "report": report,
-        **_outcome_items(project, report),
-        "sections": _sections(project, report),
+        **final_reports.outcome_items(project, report),
+        "sections": final_reports.sections(project, report),
         "can_edit_report": rules.can_run_project(request.user, project) and project.state == ProjectState.ACTIVE,
         # The agreement is accepted through its own form (the typed name) or by upload, not by a bare button.
         "actions": action_forms(
@@ -115,7 +89,7 @@ def final_report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not rules.can_run_project(request.user, project):
         raise PermissionDenied
     report, _created = FinalReport.objects.get_or_create(project=project)
-    sections = _sections(project, report)
+    sections = final_reports.sections(project, report)
     error = None
     if request.method == "POST" and request.headers.get("HX-Request"):
         # Autosave while typing: save the text and answer with the status line only.
@@ -156,33 +130,36 @@ def final_report_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "sections": sections,
             "error": error,
             "missing": missing,
-            **_outcome_items(project, report),
+            **final_reports.outcome_items(project, report),
         },
     )
 
 
-def final_report_context(project: Any) -> dict[str, Any]:
-    """The final report's PDF: the sections, the outcome and each target indicator's chart (as a data: URL)."""
-    report, _created = FinalReport.objects.get_or_create(project=project)
-    return {
-        "project": project,
-        "report": report,
-        "sections": _sections(project, report),
-        "charts": [{"panel": p, "src": chart_data_uri(panel_chart(p))} for p in target_panels(project)],
-        **_outcome_items(project, report),
-    }
+def _pdf_status(request: HttpRequest, project: Any, ready: bool) -> HttpResponse:
+    template = "projects/final_report_pdf.html" + ("#status" if request.headers.get("HX-Request") else "")
+    return render(request, template, {"project": project, "ready": ready})
 
 
 @login_required
-def final_report_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    """The final report with its outcome and charts, rendered now (a summary of a few pages)."""
+def final_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The final report as PDF. The worker renders it (on submission, on approval, or when asked for here after the
+    text changed); until it is there, a page that says so and checks again by itself."""
     project = visible_project(request.user, pk)
-    ctx = final_report_context(project)
-    report = ctx["report"]
-    pdf = render_pdf_template("pdf/final_report.html", ctx, language=get_language() or "")
+    report, _created = FinalReport.objects.get_or_create(project=project)
+    digest = final_reports.digest_now(report)
+    polling = bool(request.headers.get("HX-Request"))
+    if not final_reports.is_current(report, digest) and not polling:  # the page's own polls only look
+        final_reports.queue_pdf(project.pk)
+        report.refresh_from_db()  # the immediate backend (tests) has rendered it by now
+    ready = final_reports.is_current(report, digest)
+    if polling or not ready:
+        return _pdf_status(request, project, ready)
     record(report, "projects.finalreport.download", actor=request.user)
     response = FileResponse(
-        io.BytesIO(pdf), as_attachment=True, filename=f"sluttrapport-{project.pk}.pdf", content_type="application/pdf"
+        report.pdf.open("rb"),
+        as_attachment=True,
+        filename=final_reports.download_name(project),
+        content_type="application/pdf",
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -332,7 +332,7 @@ def test_the_portfolio_reads_the_frozen_outcome_with_the_same_number_of_queries(
 
 def test_user_text_in_the_final_report_pdf_fetches_no_file_and_no_external_url(project):
     from core.pdf import DataOnlyFetcher, render_pdf_template
-    from projects.views import final_report_context
+    from projects.final_reports import context as final_report_context
 
     hostile = '<img src="file:///etc/passwd"><link rel="stylesheet" href="https://example.com/x.css">'
     FinalReport.objects.filter(project=project).update(sections={"summary": hostile, "results": "Bedre."})
