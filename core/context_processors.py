@@ -1,5 +1,6 @@
 from django.http import HttpRequest
 
+from grants.rules import can_view_statistics
 from registries.rules import can_import_indicators
 
 # (namespace, url-name prefix) → the navigation item that is current.
@@ -7,9 +8,11 @@ SECTIONS = [
     ("grants", "call", "calls"),
     ("grants", "scheme", "schemes"),
     ("grants", "application", "applications"),
+    ("grants", "statistics", "statistics"),
     ("reviews", "", "calls"),
     ("projects", "portfolio", "portfolio"),
     ("finance", "payment", "payments"),
+    ("finance", "annual", "annual"),
     ("projects", "", "projects"),
     ("registries", "import", "imports"),
     ("registries", "", "registries"),
@@ -22,7 +25,11 @@ SECTIONS = [
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
-    return {**_section(request), "can_import_indicators": user is not None and can_import_indicators(user)}
+    return {
+        **_section(request),
+        "can_import_indicators": user is not None and can_import_indicators(user),
+        "can_view_statistics": user is not None and can_view_statistics(user),
+    }
 
 
 def _section(request: HttpRequest) -> dict:

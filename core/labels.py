@@ -63,6 +63,9 @@ CODE_LABELS = {
     "projects.project.change_milestones": _("Milestones changed"),
     "finance.expenditure.report": _("Expenditure reported"),
     "finance.funds.return": _("Returned funds recorded"),
+    "grants.application.export": _("Applications exported"),
+    "projects.project.export": _("Projects exported"),
+    "finance.payment.export": _("Payments exported"),
 }
 STATE_LABELS = {
     **dict(ProgressReportState.choices),

@@ -47,6 +47,14 @@ def render_final_report_pdf(project_pk: int) -> str:
 
 
 @task()
+def build_annual_summary(file_pk: int) -> str:
+    """An annual summary file (PDF, XLSX or CSV), with its progress for the page that waits for it."""
+    from finance.annual_files import build
+
+    return build(file_pk).file.name or ""
+
+
+@task()
 def deliver_outbox() -> int:
     """Send the outbox's due rows (queued after the commit of every transaction that adds one), then queue itself for
     the retry of any row the mail server refused."""

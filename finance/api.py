@@ -1,23 +1,18 @@
 """Payments of projects, and the annual summary for the secretariat (CSV, XLSX or PDF)."""
 
-import io
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-import pandas as pd
 from django.http import HttpRequest, HttpResponse
-from django.utils.html import escape
 from ninja import Field, Query, Router, Schema
 
 from accounts.rules import is_secretariat
+from audit.services import record
 from core.api import InputSchema, MoneyOut, get_or_404, problem_responses, unknown_action
-from core.exceptions import NotPermitted
-from core.pdf import render_pdf
-from grants.selectors import applications_visible_to
+from core.exceptions import ActionRefused, NotPermitted
 from projects.selectors import projects_visible_to
 
-from .exports import defuse
+from . import annual, annual_files
 from .models import Payment
 from .services import PAYMENT_ACTIONS, mark_paid
 
@@ -90,84 +85,16 @@ def transition_payment(request: HttpRequest, id: int, name: str, payload: Paymen
 
 # ---------------------------------------------------------------- annual summary
 
-COLUMNS = ["scheme", "call", "registry", "title", "state", "requested_amount_nok", "granted_amount_nok"]
-TEXT_COLUMNS = ["scheme", "call", "registry", "title"]
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
-
 
 class AnnualQuery(Schema):
     year: int = Field(ge=2000, le=2100)
     format: Literal["xlsx", "csv", "pdf"] = "xlsx"
-
-
-def annual_rows(user: Any, year: int) -> pd.DataFrame:
-    """One row per application (handed in) to the calls of `year`."""
-    rows = (
-        applications_visible_to(user)
-        .filter(call__year=year)
-        .order_by("call__scheme__name", "call__title", "registry__short_name", "id")
-        .values_list(
-            "call__scheme__name",
-            "call__title",
-            "registry__short_name",
-            "title",
-            "state",
-            "requested_amount_nok",
-            "granted_amount_nok",
-        )
+    table: str = Field(
+        "",
+        max_length=80,
+        description="CSV only: which table (applications, received, grants-<scheme code>, completed, cumulative, "
+        "registries); applications when omitted. PDF and XLSX hold every table.",
     )
-    frame = pd.DataFrame(list(rows), columns=COLUMNS, dtype=object)
-    for column in TEXT_COLUMNS:
-        frame[column] = frame[column].map(lambda v: defuse(str(v or "")))
-    return frame
-
-
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value.quantize(Decimal('0.01')):f}"
-
-
-def _csv(frame: pd.DataFrame) -> bytes:
-    out = frame.copy()
-    for column in ("requested_amount_nok", "granted_amount_nok"):
-        out[column] = out[column].map(_money)
-    return out.to_csv(index=False).encode("utf-8")
-
-
-def _xlsx(frame: pd.DataFrame, year: int) -> bytes:
-    out = frame.copy()
-    for column in ("requested_amount_nok", "granted_amount_nok"):
-        out[column] = out[column].map(lambda v: None if v is None else float(v))
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        out.to_excel(writer, index=False, sheet_name=str(year))
-        sheet = writer.sheets[str(year)]
-        for column in ("F", "G"):
-            for cell in sheet[column][1:]:
-                cell.number_format = "#,##0.00"
-    return buffer.getvalue()
-
-
-def _pdf(frame: pd.DataFrame, year: int) -> bytes:
-    out = frame.copy()
-    for column in ("requested_amount_nok", "granted_amount_nok"):
-        out[column] = out[column].map(_money)
-    granted = sum((v for v in frame["granted_amount_nok"] if v is not None), Decimal(0))
-    requested = sum((v for v in frame["requested_amount_nok"] if v is not None), Decimal(0))
-    table = out.to_html(index=False, escape=True, border=0)
-    html = (
-        "<!doctype html><html><head><meta charset='utf-8'><style>"
-        "@page { size: A4 landscape; margin: 15mm } body { font-family: sans-serif; font-size: 9pt }"
-        "table { border-collapse: collapse; width: 100% } th, td { border-bottom: 1px solid #ccc; padding: 2pt 4pt;"
-        " text-align: left }</style></head><body>"
-        f"<h1>Annual summary {year}</h1>"
-        f"<p>{len(frame)} applications; requested {escape(_money(requested))} NOK; "
-        f"granted {escape(_money(granted))} NOK.</p>{table}</body></html>"
-    )
-    return render_pdf(html)
 
 
 @router.get(
@@ -177,23 +104,27 @@ def _pdf(frame: pd.DataFrame, year: int) -> bytes:
         "responses": {
             "200": {
                 "description": "The annual summary as a download.",
-                "content": {ct.split(";")[0]: {} for ct in CONTENT_TYPES.values()},
+                "content": {ct.split(";")[0]: {} for ct in annual.CONTENT_TYPES.values()},
             }
         }
     },
 )
 def annual_report(request: HttpRequest, filters: Query[AnnualQuery]) -> HttpResponse:
-    """Secretariat. One row per application to the year's calls: scheme, call, registry, title, state, requested and
-    granted amounts."""
+    """Secretariat. The year's summary: applications received and granted per scheme and region, every grant with
+    its total per scheme, the projects completed with their outcome, the figures since the first year and the
+    registries. PDF (with charts) and XLSX (one sheet per table) hold every table; CSV holds one (`table`). The file
+    is kept until the figures change, so asking again is fast."""
     if not is_secretariat(request.user):
         raise NotPermitted("Only the secretariat may download the annual summary.")
-    frame = annual_rows(request.user, filters.year)
-    if filters.format == "csv":
-        content = _csv(frame)
-    elif filters.format == "xlsx":
-        content = _xlsx(frame, filters.year)
-    else:
-        content = _pdf(frame, filters.year)
-    response = HttpResponse(content, content_type=CONTENT_TYPES[filters.format])
-    response["Content-Disposition"] = f'attachment; filename="annual-summary-{filters.year}.{filters.format}"'
+    try:
+        made = annual_files.file_now(filters.year, filters.format, filters.table, by=request.user)
+    except KeyError:
+        msg = f"There is no table {filters.table!r} in the summary of {filters.year}."
+        raise ActionRefused(msg, {"table": [msg]}) from None
+    record(made, "finance.annual_summary.download", actor=request.user, data={"format": filters.format})
+    with made.file.open("rb") as fh:
+        content = fh.read()
+    response = HttpResponse(content, content_type=annual.CONTENT_TYPES[filters.format])
+    name = annual.download_name(filters.year, filters.format, made.table)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -94,3 +94,38 @@ class Expenditure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.year} {self.category}: {self.amount_nok}"
+
+
+class AnnualSummaryFile(models.Model):
+    """A generated annual summary (PDF, XLSX, or one table as CSV), kept while the figures are unchanged: `digest`
+    is finance.annual.Summary.digest of what it was made from, so a request for the same year, format, table and
+    language with the same digest is served this file, and a change in the data makes a new one."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being made")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    format = models.CharField(_("format"), max_length=4)
+    table = models.CharField(_("table"), max_length=80, blank=True)
+    language = models.CharField(max_length=10)
+    digest = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="annual/%Y/", blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "format", "table", "language", "digest"], name="annual_summary_file_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Annual summary {self.year} ({self.format}{' ' + self.table if self.table else ''})"

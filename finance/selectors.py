@@ -4,8 +4,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
+from core import listing
+from core.listing import ListFilters, ListSpec
 from grants.enums import BudgetCategory
 from projects.models import Project
 
@@ -13,40 +16,61 @@ from . import plan
 from .enums import PaymentState
 from .models import BudgetLine, Expenditure, Payment
 
+MONEY = DecimalField(max_digits=14, decimal_places=2)
 
-@dataclass(frozen=True)
-class PaymentFilters:
-    state: str = ""
-    scheme: str = ""
-    year: int | None = None
+
+def paid_total() -> Coalesce:
+    """For annotating projects: the sum of each project's paid payments (0.00 when none), as one subquery, so a list
+    of projects with what was paid out is still one query."""
+    paid = (
+        Payment.objects.filter(project=OuterRef("pk"), state=PaymentState.PAID)
+        .order_by()
+        .values("project")
+        .annotate(total=Sum("amount_nok"))
+        .values("total")
+    )
+    return Coalesce(Subquery(paid, output_field=MONEY), Value(Decimal("0.00")), output_field=MONEY)
+
+
+PAYMENT_LIST = ListSpec(
+    filters={
+        "scheme": "project__application__call__scheme__code",
+        "call": "project__application__call_id",
+        "year": "project__application__call__year",
+        "region": "project__registry__region",
+        "registry": "project__registry_id",
+        "state": "state",
+    },
+    search=("project__title", "project__registry__name", "project__registry__short_name", "reference"),
+    sorts={
+        "project": "project__title",
+        "registry": "project__registry__short_name",
+        "scheme": "project__application__call__scheme__code",
+        "year": "project__application__call__year",
+        "trigger": "trigger",
+        "amount": "amount_nok",
+        "state": "state",
+        "due": "due_on",
+        "paid": "paid_on",
+    },
+    default_order=("project__application__call__year", "project_id", "order", "pk"),
+    states=tuple(PaymentState.values),
+)
+
+
+class PaymentFilters(ListFilters):
+    """The payment list's filters: the shared list filters with the payment states and sorts."""
 
     @classmethod
-    def from_query(cls, query: Any) -> "PaymentFilters":
-        state = query.get("state", "")
-        year = query.get("year", "")
-        return cls(
-            state=state if state in PaymentState.values else "",
-            scheme=str(query.get("scheme", ""))[:50],
-            year=int(year) if str(year).isdigit() and 2000 <= int(year) <= 2100 else None,
-        )
-
-    def as_query(self) -> dict[str, str]:
-        pairs = {"state": self.state, "scheme": self.scheme, "year": str(self.year or "")}
-        return {k: v for k, v in pairs.items() if v}
+    def from_query(cls, query: Any, spec: ListSpec = PAYMENT_LIST) -> "PaymentFilters":
+        return super().from_query(query, spec)
 
 
-def payments(filters: PaymentFilters) -> QuerySet[Payment]:
-    """Every payment (the secretariat's list), filtered by state, scheme code and the year of the grant's call."""
-    qs = Payment.objects.select_related(
-        "project__registry", "project__application__call__scheme", "milestone"
-    ).order_by("project__application__call__year", "project_id", "order", "id")
-    if filters.state:
-        qs = qs.filter(state=filters.state)
-    if filters.scheme:
-        qs = qs.filter(project__application__call__scheme__code=filters.scheme)
-    if filters.year:
-        qs = qs.filter(project__application__call__year=filters.year)
-    return qs
+def payments(filters: ListFilters) -> QuerySet[Payment]:
+    """Every payment (the secretariat's list), filtered, searched and sorted; by default by the year of the grant's
+    call and the project."""
+    qs = Payment.objects.select_related("project__registry", "project__application__call__scheme", "milestone")
+    return listing.apply(qs, filters, PAYMENT_LIST)
 
 
 def totals_by_state(qs: QuerySet[Payment]) -> tuple[list[tuple[str, str, Decimal]], Decimal]:

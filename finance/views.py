@@ -1,7 +1,5 @@
 """Payments on the web: the secretariat's list with its exports, payment actions, and recording returned funds."""
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,24 +9,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.rules import is_secretariat
+from core import listing
 from core.access import visible_project
 from core.exceptions import DomainError
 from core.labels import action_label
 from core.views_helpers import report_error
-from grants.models import Scheme
 
 from . import exports, selectors, services
 from .enums import PaymentState
 from .models import Payment
 
 PAGE_SIZE = 100
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _secretariat_only(request: HttpRequest) -> None:
@@ -47,9 +42,11 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     ctx = {
         "page": page,
         "filters": filters,
-        "query": filters.as_query(),
+        "query": filters.urlencode(),
+        "pages": listing.page_links(filters, page),
+        "columns": listing.columns(filters, PAYMENT_COLUMNS),
         "states": PaymentState.choices,
-        "schemes": Scheme.objects.order_by("name").values_list("code", "name"),
+        **listing.filter_options(Payment.objects.all(), selectors.PAYMENT_LIST),
         "by_state": by_state,
         "total": total,
         "next": request.get_full_path(),
@@ -57,19 +54,29 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "finance/payment_list.html", ctx)
 
 
+PAYMENT_COLUMNS = [
+    (gettext_lazy("Project"), "project", ""),
+    (gettext_lazy("Registry"), "registry", ""),
+    (gettext_lazy("Scheme and year"), "year", ""),
+    (gettext_lazy("Trigger"), "trigger", ""),
+    (gettext_lazy("Amount (NOK)"), "amount", "num"),
+    (gettext_lazy("State"), "state", ""),
+    (gettext_lazy("Paid"), "paid", ""),
+    (gettext_lazy("Actions"), "", ""),
+]
+
+
 @login_required
 def payment_export(request: HttpRequest, fmt: str) -> FileResponse:
-    """The filtered list (all pages) for the accounts."""
+    """The filtered, sorted list (all pages) for the accounts."""
     _secretariat_only(request)
-    if fmt not in CONTENT_TYPES:
+    if fmt not in listing.EXPORT_TYPES:
         raise Http404
-    payments = list(selectors.payments(selectors.PaymentFilters.from_query(request.GET)))
+    filters = selectors.PaymentFilters.from_query(request.GET)
+    payments = list(selectors.payments(filters))
+    listing.record_export(request.user, "finance.payment.export", filters, fmt, len(payments))
     content = exports.as_csv(payments) if fmt == "csv" else exports.as_xlsx(payments)
-    response = FileResponse(
-        io.BytesIO(content), as_attachment=True, filename=f"payments.{fmt}", content_type=CONTENT_TYPES[fmt]
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return listing.export_response(content, "payments", fmt)
 
 
 def _back(request: HttpRequest, default: str) -> str:

@@ -6,7 +6,7 @@ The same predicate guards the view, the button in the template and the transitio
 from collections.abc import Callable
 from typing import Any
 
-from accounts.rules import committee_scheme_ids, is_decider, is_member_of, is_secretariat
+from accounts.rules import committee_scheme_ids, is_decider, is_member_of, is_secretariat, registry_ids
 
 from .enums import EDITABLE, FOR_DECIDERS, HANDED_IN, WITHDRAWABLE, ApplicationState
 
@@ -88,6 +88,13 @@ def can_create_application(user: Any, registry_id: int) -> bool:
 
 def sits_in_expert_group(user: Any, scheme_id: int) -> bool:
     return scheme_id in committee_scheme_ids(user)
+
+
+# Statistics
+def can_view_statistics(user: Any, obj: Any = None) -> bool:
+    """The secretariat for the whole portfolio, a registry member for their own registries. Nobody else: a reviewer
+    or a decider would see figures built from applications they may not open."""
+    return is_secretariat(user) or bool(registry_ids(user))
 
 
 __all__ = ["EDITABLE"]

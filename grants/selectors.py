@@ -8,6 +8,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.rules import is_decider, is_secretariat, registry_ids
+from core import listing
+from core.listing import ListFilters, ListSpec
 from registries.models import Indicator, Organisation
 from registries.selectors import NATION, Sums, Tree, UnitValue, nested_units, rolled_up_values, total, unit_value
 
@@ -36,6 +38,37 @@ def applications_visible_to(user: Any, qs: QuerySet[Application] | None = None) 
     as_reviewer |= Q(Exists(in_group), call__review_round__phase__in=OPEN_TO_GROUP)
     condition |= as_reviewer & Q(state__in=REVIEW_VISIBLE) & ~conflict_q(user)
     return qs.filter(condition)
+
+
+APPLICATION_LIST = ListSpec(
+    filters={
+        "scheme": "call__scheme__code",
+        "call": "call_id",
+        "year": "call__year",
+        "region": "registry__region",
+        "registry": "registry_id",
+        "state": "state",
+    },
+    search=("title", "summary", "aims", "registry__name", "registry__short_name"),
+    sorts={
+        "title": "title",
+        "registry": "registry__name",
+        "call": "call__title",
+        "year": "call__year",
+        "amount": "requested_amount_nok",
+        "granted": "granted_amount_nok",
+        "state": "state",
+        "submitted": "submitted_at",
+    },
+    default_order=("-call__year", "call__title", "registry__name", "pk"),
+    states=tuple(ApplicationState.values),
+)
+
+
+def application_list(user: Any, filters: ListFilters) -> QuerySet[Application]:
+    """The applications this user may see, filtered, searched and sorted, with what a row shows (one query)."""
+    qs = applications_visible_to(user).select_related("call__scheme", "registry")
+    return listing.apply(qs, filters, APPLICATION_LIST)
 
 
 def handed_in(prefix: str = "") -> Q:

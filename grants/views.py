@@ -15,20 +15,24 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.rules import registry_ids
 from audit.services import history_for
+from core import listing
 from core.access import visible_application, visible_call
 from core.exceptions import ActionRefused, DomainError, InvalidTransition
 from core.labels import timeline
+from core.listing import ListFilters
 from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
+from finance.exports import table_bytes
 from projects.rules import can_view_project
 from registries.models import Indicator, Organisation, Registry
 from reviews import rules as review_rules
 
-from . import rules, services
+from . import exports, rules, services
 from .enums import ApplicationState
 from .forms import (
     ApplicationForm,
@@ -45,7 +49,8 @@ from .forms import (
     rows,
 )
 from .models import Application, Call
-from .selectors import applications_visible_to, baselines, calls_visible_to, handed_in
+from .selectors import APPLICATION_LIST, applications_visible_to, baselines, calls_visible_to, handed_in
+from .selectors import application_list as application_list_qs
 
 PAGE_SIZE = 50
 
@@ -179,24 +184,42 @@ def _action_label(name: str) -> str:
 
 @login_required
 def application_list(request: HttpRequest) -> HttpResponse:
-    qs = applications_visible_to(request.user).select_related("call", "call__scheme", "registry")
-    state = request.GET.get("state", "")
-    call_id = request.GET.get("call", "")
-    if state in ApplicationState.values:
-        qs = qs.filter(state=state)
-    if call_id.isdigit():
-        qs = qs.filter(call_id=int(call_id))
-    page = Paginator(qs.order_by("-call__year", "call__title", "registry__name", "pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    filters = ListFilters.from_query(request.GET, APPLICATION_LIST)
+    page = Paginator(application_list_qs(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
     ctx = {
         "page": page,
+        "filters": filters,
+        "query": filters.urlencode(),
+        "pages": listing.page_links(filters, page),
+        "columns": listing.columns(filters, APPLICATION_COLUMNS),
         "states": ApplicationState.choices,
-        "state": state,
-        "calls": calls_visible_to(request.user).only("pk", "title"),
-        "call_id": call_id,
+        **listing.filter_options(applications_visible_to(request.user), APPLICATION_LIST),
     }
     return render(request, "grants/application_list.html", ctx)
+
+
+APPLICATION_COLUMNS = [
+    (gettext_lazy("Title"), "title", ""),
+    (gettext_lazy("Registry"), "registry", ""),
+    (gettext_lazy("Call"), "call", ""),
+    (gettext_lazy("Year"), "year", "num"),
+    (gettext_lazy("Requested (NOK)"), "amount", "num"),
+    (gettext_lazy("Granted (NOK)"), "granted", "num"),
+    (gettext_lazy("State"), "state", ""),
+    (gettext_lazy("Submitted"), "submitted", ""),
+]
+
+
+@login_required
+def application_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered, sorted list (all pages) as CSV or XLSX; what the user may see, nothing more."""
+    if fmt not in listing.EXPORT_TYPES:
+        raise Http404
+    filters = ListFilters.from_query(request.GET, APPLICATION_LIST)
+    table = exports.rows(application_list_qs(request.user, filters))
+    listing.record_export(request.user, "grants.application.export", filters, fmt, len(table))
+    content = table_bytes(fmt, _("Applications"), exports.HEADER, table)
+    return listing.export_response(content, "applications", fmt)
 
 
 @login_required

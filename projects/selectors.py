@@ -3,9 +3,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 
 from accounts.rules import is_secretariat, registry_ids
+from core import listing
+from core.listing import ListFilters, ListSpec
 from registries.enums import Level, TargetKind, TargetRule, UnitLevel
 from registries.models import Indicator
 from registries.selectors import NATION, UnitValue, unit_values
@@ -20,6 +22,45 @@ def projects_visible_to(user: Any) -> QuerySet[Project]:
     if is_secretariat(user):
         return Project.objects.all()
     return Project.objects.filter(registry_id__in=registry_ids(user))
+
+
+PROJECT_LIST = ListSpec(
+    filters={
+        "scheme": "application__call__scheme__code",
+        "call": "application__call_id",
+        "year": "application__call__year",
+        "region": "registry__region",
+        "registry": "registry_id",
+        "state": "state",
+    },
+    search=("title", "registry__name", "registry__short_name"),
+    sorts={
+        "title": "title",
+        "registry": "registry__name",
+        "scheme": "application__call__scheme__code",
+        "year": "application__call__year",
+        "amount": "granted_amount_nok",
+        "paid": "paid_nok",
+        "state": "state",
+        "start": "start_date",
+        "end": "end_date",
+    },
+    default_order=("-created_at", "-pk"),
+    states=tuple(ProjectState.values),
+)
+
+
+def project_list(user: Any, filters: ListFilters) -> QuerySet[Project]:
+    """The projects this user may see, filtered, searched and sorted, each with `paid_nok`: the sum of its paid
+    payments (a subquery, so one query for the page whatever its length)."""
+    from finance.selectors import paid_total
+
+    qs = (
+        projects_visible_to(user)
+        .select_related("registry", "application__call__scheme")
+        .annotate(paid_nok=paid_total())
+    )
+    return listing.apply(qs, filters, PROJECT_LIST)
 
 
 # ---------------------------------------------------------------- target indicators: values over the years
@@ -116,14 +157,15 @@ class PortfolioGroup:
     evaluated: int = 0  # target indicators whose target could be judged
 
 
-def portfolio_groups() -> list[PortfolioGroup]:
-    """Closed projects by scheme and grant year (the call's year), each target indicator's outcome as frozen in
-    the final report (live when none was frozen); a constant number of queries."""
+def portfolio_groups(scope: QuerySet[Project] | None = None) -> list[PortfolioGroup]:
+    """Closed projects (of `scope`, default all) by scheme and grant year (the call's year), each target
+    indicator's outcome as frozen in the final report (live when none was frozen); a constant number of queries."""
     from .outcomes import frozen, outcomes_for_projects, prefetched
 
+    base = Project.objects.all() if scope is None else scope
     projects = list(
         prefetched(
-            Project.objects.filter(state=ProjectState.CLOSED).select_related(
+            base.filter(state=ProjectState.CLOSED).select_related(
                 "registry", "application__call__scheme", "final_report"
             )
         ).order_by("application__call__scheme__name", "-application__call__year", "title", "pk")
@@ -155,7 +197,7 @@ OPEN_STATES = [ProjectState.AGREEMENT_PENDING, ProjectState.ACTIVE, ProjectState
 def not_started(today: Any) -> QuerySet[Project]:
     """Granted six months ago or more and not started: the agreement is still not accepted, or the project is active
     but shows no progress at all (no milestone ever reported and no progress report ever submitted)."""
-    from django.db.models import Exists, OuterRef, Q
+    from django.db.models import Exists, Q
 
     from .agreements import add_months
     from .enums import MilestoneState, ProgressReportState

@@ -5,6 +5,7 @@ from . import agreement_views, change_views, progress_views, views
 app_name = "projects"
 urlpatterns = [
     path("", views.project_list, name="project_list"),
+    path("export.<str:fmt>", views.project_export, name="project_export"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("<int:pk>/", views.project_detail, name="project_detail"),
     path("<int:pk>/transition/", views.project_transition, name="project_transition"),

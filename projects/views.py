@@ -13,35 +13,71 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.csp import CSP
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.rules import is_secretariat
 from audit.services import history_for, record
+from core import listing
 from core.access import visible_milestone, visible_project
 from core.exceptions import ActionRefused, DomainError
 from core.labels import timeline
+from core.listing import ListFilters
 from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
+from finance.exports import table_bytes
 
-from . import final_reports, rules, services
+from . import exports, final_reports, rules, services
 from .agreement_views import agreement_section
 from .enums import ProjectState
 from .models import FinalReport
 from .progress_views import progress_section
-from .selectors import panel_chart, portfolio_groups, projects_visible_to, target_panels
+from .selectors import PROJECT_LIST, panel_chart, portfolio_groups, projects_visible_to, target_panels
+from .selectors import project_list as project_list_qs
 
 PAGE_SIZE = 50
 
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    qs = projects_visible_to(request.user).select_related("registry", "application__call__scheme")
-    state = request.GET.get("state", "")
-    if state in ProjectState.values:
-        qs = qs.filter(state=state)
-    page = Paginator(qs.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "projects/project_list.html", {"page": page, "states": ProjectState.choices, "state": state})
+    filters = ListFilters.from_query(request.GET, PROJECT_LIST)
+    page = Paginator(project_list_qs(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    ctx = {
+        "page": page,
+        "filters": filters,
+        "query": filters.urlencode(),
+        "pages": listing.page_links(filters, page),
+        "columns": listing.columns(filters, PROJECT_COLUMNS),
+        "states": ProjectState.choices,
+        **listing.filter_options(projects_visible_to(request.user), PROJECT_LIST),
+    }
+    return render(request, "projects/project_list.html", ctx)
+
+
+PROJECT_COLUMNS = [
+    (gettext_lazy("Project"), "title", ""),
+    (gettext_lazy("Registry"), "registry", ""),
+    (gettext_lazy("Scheme"), "scheme", ""),
+    (gettext_lazy("Year"), "year", "num"),
+    (gettext_lazy("Granted (NOK)"), "amount", "num"),
+    (gettext_lazy("Paid (NOK)"), "paid", "num"),
+    (gettext_lazy("Start date"), "start", ""),
+    (gettext_lazy("End date"), "end", ""),
+    (gettext_lazy("State"), "state", ""),
+]
+
+
+@login_required
+def project_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered, sorted list (all pages) as CSV or XLSX; what the user may see, nothing more."""
+    if fmt not in listing.EXPORT_TYPES:
+        raise Http404
+    filters = ListFilters.from_query(request.GET, PROJECT_LIST)
+    table = exports.rows(project_list_qs(request.user, filters))
+    listing.record_export(request.user, "projects.project.export", filters, fmt, len(table))
+    content = table_bytes(fmt, _("Projects"), exports.HEADER, table)
+    return listing.export_response(content, "projects", fmt)
 
 
 @login_required

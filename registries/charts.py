@@ -149,8 +149,14 @@ def indicator_chart(
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
         figure.subplots_adjust(left=0.09, right=0.68, top=0.88, bottom=0.14)
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
+        return to_svg(figure)
+
+
+def to_svg(figure: Figure) -> str:
+    """The figure as SVG text with no date in its metadata. Call it inside `matplotlib.rc_context(RC)`: the SVG
+    writer reads the hash salt and the font type from there."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 

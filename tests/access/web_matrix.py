@@ -132,6 +132,10 @@ WEB_MATRIX = [
     # applications, by state: drafts are the registry's own; reviewers see only what they are assigned, unconflicted
     ("grants:application_list", "GET", "", None,
         ALL),
+    ("grants:application_export", "GET", "fmt_csv", None,
+        ALL),
+    ("grants:application_export", "GET", "fmt_xlsx", None,
+        ALL),
     ("grants:application_detail", "GET", "draft", None,
         (302, 200, 404, 404, 404, 404, 404, 404, 404)),
     ("grants:application_detail", "GET", "submitted", None,
@@ -179,6 +183,16 @@ WEB_MATRIX = [
     # not possible in this state: a message and back to the page, for whoever may see it
     ("grants:application_transition", "POST", "granted", {"action": "withdraw"},
         (302, 302, 404, 404, 404, 404, 302, 302, 302)),
+    # statistics: the secretariat's whole portfolio, a registry member's own registries; reviewers and deciders
+    # see no figures at all (403), so none built from applications they may not open
+    ("grants:statistics", "GET", "", None,
+        IMPORTERS),
+    ("grants:statistics_chart", "GET", "chart_funding", None,
+        IMPORTERS),
+    ("grants:statistics_chart", "GET", "chart_targets", None,
+        IMPORTERS),
+    ("grants:statistics_chart", "GET", "chart_unknown", None,
+        (302, 404, 404, 403, 403, 403, 404, 403, 404)),
     # reviews
     ("reviews:assign", "GET", "in_review", None,
         POST_ONLY),
@@ -295,6 +309,10 @@ WEB_MATRIX = [
     # projects: the registry's members run them, the secretariat follows up
     ("projects:project_list", "GET", "", None,
         ALL),
+    ("projects:project_export", "GET", "fmt_csv", None,
+        ALL),
+    ("projects:project_export", "GET", "fmt_xlsx", None,
+        ALL),
     ("projects:project_detail", "GET", "project", None,
         (302, 200, 404, 404, 404, 404, 200, 404, 200)),
     ("projects:project_transition", "GET", "project", None,
@@ -335,6 +353,17 @@ WEB_MATRIX = [
         (302, 302, 404, 404, 404, 404, 403, 404, 403)),
     # payments: the secretariat's list, exports and actions; returned funds (refused on an active project: a message)
     ("finance:payment_list", "GET", "", None,
+        SECRETARIAT),
+    # the annual summary: the secretariat's page, files made in the worker, their progress and download
+    ("finance:annual_summary", "GET", "", None,
+        SECRETARIAT),
+    ("finance:annual_summary_request", "GET", "", None,
+        POST_ONLY),
+    ("finance:annual_summary_request", "POST", "", {"year": "2026", "format": "csv", "table": "received"},
+        (302, 403, 403, 403, 403, 403, 302, 403, 302)),
+    ("finance:annual_summary_file", "GET", "annual_file", None,
+        SECRETARIAT),
+    ("finance:annual_summary_download", "GET", "annual_file", None,
         SECRETARIAT),
     ("finance:payment_export", "GET", "fmt_csv", None,
         SECRETARIAT),

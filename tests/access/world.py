@@ -115,6 +115,7 @@ def build_world() -> World:
     calendar_token = create_calendar_token(users["applicant"], by=users["applicant"])
     version, meeting = _recommendation_and_decision(call, [in_review, recommended, granted], granted)
     indicator_import = _refused_import(registry_a, users["applicant"])
+    annual_file = _annual_summary_file()
     ids = {
         "scheme": scheme.pk,
         "registry_a": registry_a.pk,
@@ -135,11 +136,15 @@ def build_world() -> World:
         "fmt_csv": "csv",
         "fmt_xlsx": "xlsx",
         "kind_extension": "extension",
+        "chart_funding": "funding",
+        "chart_targets": "targets",
+        "chart_unknown": "unknown",
         "progress_report_due": report_due.pk,
         "progress_report_submitted": report_submitted.pk,
         "recommendation_version": version.pk,
         "decision_meeting": meeting.pk,
         "indicator_import": indicator_import.pk,
+        "annual_file": annual_file.pk,
         "applicant_token": ApiToken.objects.get(key_hash=ApiToken.hash(applicant_token)).pk,
         "applicant_calendar_token": calendar_token,  # type: ignore[dict-item]  # the feed's URL takes the secret
         "unknown_calendar_token": "not-a-calendar-secret",  # type: ignore[dict-item]
@@ -177,6 +182,16 @@ def _agreement_and_progress_reports(project: Any) -> tuple[Any, Any]:
         project=project, number=1, state="submitted", summary="Oppstart.", submitted_at=timezone.now(), **period
     )
     return due, submitted
+
+
+def _annual_summary_file() -> Any:
+    """A made annual summary (a stand-in file: making it is tested in tests/finance/test_annual_summary.py)."""
+    from finance.models import AnnualSummaryFile
+
+    return AnnualSummaryFile.objects.create(
+        year=2026, format="pdf", language="en", digest="0" * 64, status="done", progress=100,
+        file=ContentFile(PDF, "annual.pdf"), finished_at=timezone.now(),
+    )  # fmt: skip
 
 
 def _refused_import(registry: Any, by: Any) -> Any:
