@@ -60,6 +60,7 @@ format: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/import_indicators.py
+	$(BIN)/python bench/annual_summary.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles

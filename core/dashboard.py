@@ -33,7 +33,7 @@ from projects.selectors import OPEN_STATES, not_finished, not_started
 from registries.enums import Direction
 from registries.models import Registry
 from reviews.enums import ReviewState
-from reviews.models import Assignment, Review
+from reviews.models import Assignment, Conflict, Review
 
 S = ApplicationState
 LIMIT = 20  # rows shown in each list; the list pages behind the figures hold the rest
@@ -522,7 +522,10 @@ def reviewer_panels(user: Any, today: date) -> dict[str, Any]:
     for a in assignments:
         a.days_left = (a.deadline - today).days if a.deadline else None  # type: ignore[attr-defined]
         a.days_overdue = -a.days_left if a.days_left is not None and a.days_left < 0 else 0  # type: ignore[attr-defined]
-    in_review = Q(applications__state=S.IN_REVIEW)
+    # Applications the reviewer is conflicted on are left out of the counts too: a conflicted reviewer learns
+    # nothing of them, not even that they exist (as HotCRP's statistics once leaked).
+    conflicted = Conflict.objects.filter(reviewer=user, waived_at__isnull=True).values("application")
+    in_review = Q(applications__state=S.IN_REVIEW) & ~Q(applications__in=conflicted)
     progress = (
         Call.objects.filter(scheme_id__in=committee_scheme_ids(user))
         .filter(in_review)

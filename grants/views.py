@@ -24,7 +24,7 @@ from core import listing
 from core.access import visible_application, visible_call
 from core.exceptions import ActionRefused, DomainError, InvalidTransition
 from core.labels import timeline
-from core.listing import ListFilters
+from core.listing import ListFilters, ListSpec
 from core.views_helpers import action_forms, report_error, run_action
 from core.workflow import available_transitions
 from finance.exports import table_bytes
@@ -33,7 +33,7 @@ from registries.models import Indicator, Organisation, Registry
 from reviews import rules as review_rules
 
 from . import exports, rules, services
-from .enums import ApplicationState
+from .enums import ApplicationState, CallState
 from .forms import (
     ApplicationForm,
     BaselineQueryForm,
@@ -48,7 +48,7 @@ from .forms import (
     participating_unit_choices,
     rows,
 )
-from .models import Application, Call
+from .models import Application, Call, Scheme
 from .selectors import APPLICATION_LIST, applications_visible_to, baselines, calls_visible_to, handed_in
 from .selectors import application_list as application_list_qs
 
@@ -57,16 +57,39 @@ PAGE_SIZE = 50
 # ---------------------------------------------------------------- calls
 
 
+CALL_LIST = ListSpec(
+    filters={"scheme": "scheme__code", "year": "year", "state": "state"},
+    search=("title", "description"),
+    sorts={},
+    default_order=("-year", "-closes_at", "pk"),
+    states=tuple(CallState.values),
+)
+
+
 @login_required
 def call_list(request: HttpRequest) -> HttpResponse:
-    calls = (
-        calls_visible_to(request.user)
-        .select_related("scheme")
-        .annotate(n_applications=Count("applications", filter=handed_in("applications__")))
-        .order_by("-year", "-closes_at", "pk")
+    """The calls this user may see, filtered by scheme, year and state (the dashboard's budget figures link here)."""
+    visible = calls_visible_to(request.user)
+    filters = ListFilters.from_query(request.GET, CALL_LIST)
+    calls = listing.apply(
+        visible.select_related("scheme").annotate(
+            n_applications=Count("applications", filter=handed_in("applications__"))
+        ),
+        filters,
+        CALL_LIST,
     )
     page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "grants/call_list.html", {"page": page, "can_create": rules.can_manage_calls(request.user)})
+    ctx = {
+        "page": page,
+        "filters": filters,
+        "query": filters.urlencode(),
+        "pages": listing.page_links(filters, page),
+        "schemes": Scheme.objects.filter(pk__in=visible.values("scheme")).order_by("name"),
+        "years": sorted(set(visible.order_by().values_list("year", flat=True).distinct()), reverse=True),
+        "states": CallState.choices,
+        "can_create": rules.can_manage_calls(request.user),
+    }
+    return render(request, "grants/call_list.html", ctx)
 
 
 def _criteria_from(formset: dj_forms.BaseFormSet) -> list[dict[str, Any]]:

@@ -339,7 +339,7 @@ def test_the_page_shows_the_years_tables(client, history, secretariat):
     assert '<option value="2020" selected>2020</option>' in html
     assert '<caption id="table-grants-data_quality">Grants: Datakvalitet</caption>' in html
     assert '<tr><td>Vestregisteret</td><td>Western Norway</td><td>A20</td><td class="num">100,000.00</td></tr>' in html
-    assert '<tfoot><tr><th scope="row">Total</th><td></td><td class="num">2</td><td class="num">2</td>' in html
+    assert '<tr class="total"><th scope="row">Total</th><td></td><td class="num">2</td><td class="num">2</td>' in html
 
 
 def test_an_unknown_year_shows_the_latest_year_with_calls(client, history, secretariat):
@@ -434,3 +434,19 @@ def test_the_page_runs_the_same_number_of_queries_for_1_and_30_rows(client, sche
         ApplicationFactory(call=call, state="granted", granted_amount_nok=D("1000"))
 
     assert _page_queries(client) == one
+
+
+def test_a_table_over_several_pdf_pages_prints_its_total_once(schemes):
+    call, registry = CallFactory(scheme=schemes[0], year=2024), RegistryFactory()
+    for n in range(70):  # one registry: the table lists them in the order they were made
+        ApplicationFactory(
+            call=call, registry=registry, state="granted", granted_amount_nok=D("1000"), title=f"Prosjekt {n}"
+        )
+
+    reader = PdfReader(annual_files.file_now(2024, "pdf").file.open("rb"))
+
+    pages = [" ".join(p.extract_text().split()) for p in reader.pages]
+    first = next(i for i, text in enumerate(pages) if "Prosjekt 0 " in text)
+    last = next(i for i, text in enumerate(pages) if "Prosjekt 69 " in text)
+    assert first < last  # the grants table runs over more than one page
+    assert sum(text.count("Total 70,000.00") for text in pages) == 1

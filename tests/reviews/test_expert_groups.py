@@ -15,6 +15,7 @@ from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
     CallFactory,
+    ConflictFactory,
     ExpertGroupFactory,
     ReviewFactory,
     SchemeFactory,
@@ -162,8 +163,26 @@ def test_the_dashboard_shows_deadlines_days_left_own_review_and_the_groups_progr
     rows = [(a.application.title, a.days_left, a.days_overdue, a.review_state) for a in page.context["assignments"]]
     assert rows == [("Sen", -2, 2, "submitted"), ("Snart", 5, 0, "draft"), ("Uten frist", None, 0, None)]
     progress = [(c.title, c.n_applications, c.n_assigned, c.n_submitted) for c in page.context["group_progress"]]
-    assert progress == [("Datakvalitet 2027", 4, 5, 1)]
+    # The application the reviewer is conflicted on is not counted (it was: 4 applications, 5 assignments).
+    assert progress == [("Datakvalitet 2027", 3, 4, 1)]
     assert "2 days overdue" in page.content.decode()
+
+
+def test_the_groups_progress_counts_an_application_again_once_the_conflict_is_waived():
+    call = CallFactory(title="Datakvalitet 2027")
+    reviewer = reviewer_for(call.scheme)
+    AssignmentFactory(application__call=call, reviewer=reviewer)
+    conflicted = AssignmentFactory(application__call=call).application
+    conflict = ConflictFactory(application=conflicted, reviewer=reviewer)
+
+    def counts():
+        page = web(reviewer).get(reverse("dashboard"))
+        return [(c.n_applications, c.n_assigned) for c in page.context["group_progress"]]
+
+    hidden = counts()
+    type(conflict).objects.filter(pk=conflict.pk).update(waived_at=timezone.now(), waiver_reason="Ok.")
+
+    assert (hidden, counts()) == ([(1, 1)], [(2, 2)])
 
 
 @pytest.mark.parametrize("n", [1, 30])
