@@ -59,11 +59,17 @@ def targets() -> list[tuple[str, str]]:
 
     call = Call.objects.order_by("-year", "pk").first()
     application = Application.objects.exclude(state="draft").order_by("pk").first()
+    year = call.year if call else 2026
     found = [
         ("dashboard", "/"),
         ("application list", "/applications/"),
+        ("applications found", "/applications/?q=register+data&sort=-granted"),
+        ("applications export", f"/applications/export.xlsx?year={year}"),
         ("call list", "/calls/"),
         ("project list", "/projects/"),
+        ("payment list", "/finance/payments/"),
+        ("statistics", "/statistics/"),
+        ("annual summary page", f"/finance/annual/?year={year}"),
         ("API applications", "/api/v1/applications"),
         ("API projects", "/api/v1/projects"),
     ]
