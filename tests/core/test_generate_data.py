@@ -276,3 +276,16 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
     assert first == again
     assert len(first["Application"]) == 60
     assert first["Application"] != other["Application"]
+
+
+def test_closed_projects_have_their_outcome_frozen_at_closing_as_an_approval_does():
+    generate(200)
+
+    closed = list(Project.objects.filter(state="closed").select_related("final_report"))
+    frozen = [(p.final_report.outcome_at == p.closed_at, "indicators" in p.final_report.outcome) for p in closed]
+    targets = sum(len(p.final_report.outcome["indicators"]) for p in closed)
+
+    assert len(closed) > 0
+    assert frozen == [(True, True)] * len(closed)
+    assert targets == sum(p.application.indicators.count() for p in closed)
+    assert not FinalReport.objects.exclude(project__state="closed").filter(outcome_at__isnull=False).exists()
