@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-from core.api import TokenAuth, install_problem_handlers, problem
+from core.api import PROBLEM_JSON, TokenAuth, install_problem_handlers, problem
 
 WRITES = {"POST", "PUT", "PATCH"}
 
@@ -59,7 +59,43 @@ def _root(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return problem(404, "This is the API root; the resources are listed in /api/v1/openapi.json.")
 
 
+# Problems every operation can answer besides those it declares itself (ninja only knows the declared ones).
+PROBLEM_REF = "#/components/schemas/ProblemOut"
+ANY_OPERATION = {401: "No valid, unrevoked API token."}
+WITH_INPUT = {400: "Invalid input; `errors` names each field."}
+WITH_BODY = {413: "The request body is too large.", 415: "The request body is not JSON."}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}}
+
+
+def _document_problems(method: str, operation: dict[str, Any]) -> None:
+    """Problems are application/problem+json, not application/json; and every operation declares the problems the
+    API answers around the view: 401 without a token, 400 for invalid parameters or body, 413/415 for a body."""
+    responses = {str(status): response for status, response in operation["responses"].items()}
+    for response in responses.values():
+        content = response.get("content", {})
+        if content.get("application/json", {}).get("schema", {}).get("$ref") == PROBLEM_REF:
+            response["content"] = {PROBLEM_JSON: content["application/json"]}
+    extra = dict(ANY_OPERATION)
+    if "requestBody" in operation or any(p["in"] == "query" for p in operation.get("parameters", [])):
+        extra |= WITH_INPUT
+    if method.upper() in WRITES:
+        extra |= WITH_BODY
+    for status, description in extra.items():
+        responses.setdefault(str(status), _problem_response(description))
+    operation["responses"] = responses
+
+
 class ProblemNinjaAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in document["paths"].values():
+            for method, operation in operations.items():
+                _document_problems(method, operation)
+        return document
+
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         urls = super()._get_urls()
         for pattern in urls:

@@ -83,3 +83,18 @@ def test_ci_runs_make_test_on_sqlite_and_on_postgresql_and_stops_on_failure():
     assert "apt-get update" in script
     for package in ("chromium", "libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "gettext"):
         assert package in script
+
+
+def test_ci_runs_check_deploy_and_the_dependency_audit_between_the_two_suites():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    sqlite, postgres = script.index("unset DATABASE_URL; run_suite"), script.index('export DATABASE_URL="$PG_URL"')
+
+    deploy = script.index("manage.py check --deploy --fail-level WARNING")
+    audit = script.index(".venv/bin/python scripts/audit.py || audit_status=$?")
+    assert sqlite < deploy < audit < postgres
+    assert "DEBUG=0 TESTING=0" in script
+    # exit 3 (no vulnerability service reachable) is a warning; any other failure fails CI
+    assert (
+        "3 | 124)" in script and '*) echo "!! the dependency audit failed (exit $audit_status)" >&2; exit 1' in script
+    )
+    assert "audit: install\n\t$(BIN)/python scripts/audit.py" in (ROOT / "Makefile").read_text(encoding="utf-8")

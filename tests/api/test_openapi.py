@@ -51,3 +51,35 @@ def test_the_api_root_answers_a_problem_pointing_to_the_document(client):
 
     assert (response.status_code, response["Content-Type"]) == (404, "application/problem+json")
     assert response.json()["detail"] == "This is the API root; the resources are listed in /api/v1/openapi.json."
+
+
+def test_every_operation_declares_its_problems_as_problem_json():
+    document = Client().get("/api/v1/openapi.json").json()
+
+    undeclared = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            expected = {"401"} | ({"413", "415"} if method in {"post", "put", "patch"} else set())
+            if "requestBody" in operation or any(p["in"] == "query" for p in operation["parameters"]):
+                expected.add("400")
+            undeclared += [f"{method} {path} {status}" for status in sorted(expected - operation["responses"].keys())]
+            undeclared += [
+                f"{method} {path} {status} as {sorted(response['content'])}"
+                for status, response in operation["responses"].items()
+                if status >= "400" and list(response["content"]) != ["application/problem+json"]
+            ]
+    assert undeclared == []
+
+
+def test_a_problem_answer_matches_its_declaration(client):
+    document = client.get("/api/v1/openapi.json").json()
+
+    response = client.get("/api/v1/calls")
+
+    declared = document["paths"]["/api/v1/calls"]["get"]["responses"]["401"]["content"]
+    assert (response.status_code, response["Content-Type"], list(declared)) == (
+        401,
+        "application/problem+json",
+        ["application/problem+json"],
+    )
+    assert declared["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/ProblemOut"}

@@ -67,24 +67,49 @@ def test_templates_have_no_inline_script_or_style():
     assert offenders == []
 
 
-def test_production_settings_pass_check_deploy():
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "TESTING": "0",
-        "SECRET_KEY": "x" * 30 + "-production-like-secret-" + "y" * 30,
-        "ALLOWED_HOSTS": "grants.example.no",
-        "DATABASE_URL": f"sqlite:///{ROOT}/db.sqlite3",
-    }
-    result = subprocess.run(
+# Production as the README describes it: DEBUG and TESTING off, a real secret, a host name. Nothing else is inherited
+# from the environment running the tests, so a variable set there (SECURE_SSL_REDIRECT=0...) cannot weaken the check.
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "TESTING": "0",
+    "SECRET_KEY": "x" * 30 + "-production-like-secret-" + "y" * 30,
+    "ALLOWED_HOSTS": "grants.example.no",
+    "DATABASE_URL": f"sqlite:///{ROOT}/db.sqlite3",
+}
+
+
+def _check_deploy(**overrides: str) -> subprocess.CompletedProcess:
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=env,
+        env={**env, **PRODUCTION_ENV, **overrides},
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_settings_pass_check_deploy():
+    result = _check_deploy()
+
+    assert (result.returncode, result.stdout) == (0, "System check identified no issues (0 silenced).\n"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("weakened", "warning"),
+    [
+        ({"DEBUG": "1"}, "security.W018"),
+        ({"SECURE_HSTS_SECONDS": "0"}, "security.W004"),
+        ({"SECURE_SSL_REDIRECT": "0"}, "security.W008"),
+    ],
+)
+def test_check_deploy_fails_on_any_warning(weakened, warning):
+    """The check really runs with the production settings and --fail-level WARNING: one weakened setting fails it."""
+    result = _check_deploy(**weakened)
+
+    assert result.returncode == 1
+    assert warning in result.stderr
 
 
 def _without_secret() -> dict:
