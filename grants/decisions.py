@@ -267,7 +267,11 @@ def render_letter(application_pk: int) -> DecisionLetter:
     content = render_pdf_template("pdf/decision_letter.html", letter_context(application))
     letter.pdf.save(f"{uuid4().hex}.pdf", ContentFile(content), save=False)
     letter.generated_at = timezone.now()
-    letter.save(update_fields=["pdf", "generated_at"])
+    try:
+        letter.save(update_fields=["pdf", "generated_at"])
+    except BaseException:
+        letter.pdf.storage.delete(letter.pdf.name)  # not recorded: no orphan file, the rerun stores its own
+        raise
     return letter
 
 

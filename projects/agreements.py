@@ -94,7 +94,13 @@ def render_agreement(project_pk: int) -> Project:
     content = render_pdf_template("pdf/agreement.html", agreement_context(project))
     project.agreement_pdf.save(f"{uuid4().hex}.pdf", ContentFile(content), save=False)
     project.agreement_generated_at = timezone.now()
-    project.save(update_fields=["agreement_pdf", "agreement_generated_at"])
+    try:
+        project.save(update_fields=["agreement_pdf", "agreement_generated_at"])
+    except BaseException:
+        # The row was not written (a dropped connection, a killed worker): the file would be an orphan, and the
+        # rerun stores its own.
+        project.agreement_pdf.storage.delete(project.agreement_pdf.name)
+        raise
     return project
 
 

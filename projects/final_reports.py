@@ -100,9 +100,14 @@ def render(project_pk: int) -> FinalReport:
         report.pdf.save(f"{uuid4().hex}.pdf", ContentFile(render_pdf(html, stylesheets=PDF_STYLESHEETS)), save=False)
         report.pdf_sha256 = digest
         report.pdf_generated_at = timezone.now()
-        FinalReport.objects.filter(pk=report.pk).update(
-            pdf=report.pdf.name, pdf_sha256=digest, pdf_generated_at=report.pdf_generated_at
-        )
+        try:
+            FinalReport.objects.filter(pk=report.pk).update(
+                pdf=report.pdf.name, pdf_sha256=digest, pdf_generated_at=report.pdf_generated_at
+            )
+        except BaseException:
+            # Not recorded (a dropped connection, a killed worker): the new file would be an orphan; the old stays.
+            report.pdf.storage.delete(report.pdf.name)
+            raise
         if old:
             storage = report.pdf.storage
             transaction.on_commit(lambda: storage.delete(old))

@@ -21,7 +21,7 @@ from grants.enums import BudgetCategory
 
 from . import rules
 from .enums import ProgressReportState, ProjectState
-from .models import ProgressReport
+from .models import ProgressReport, Project
 
 PR = ProgressReportState
 EDITABLE = (PR.DUE, PR.RETURNED)
@@ -201,6 +201,9 @@ def _record_expenditures(report: ProgressReport, by: Any) -> None:
 
     if hasattr(finance, "record_expenditures"):
         finance.record_expenditures(report, spending_rows(report), by=by)
+    project = Project.objects.select_for_update().get(pk=report.project_id)
+    if project.unspent_nok is not None:  # already closed out: spending approved now changes what is owed back
+        finance.close_out(project)
 
 
 def approve_progress_report(

@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from audit.services import record
@@ -101,9 +100,11 @@ def _payments_due(project: Project, trigger: str, milestone: Milestone | None = 
     if milestone is not None:
         payments = payments.filter(milestone=milestone)
     elif trigger == PaymentTrigger.FINAL_REPORT:
-        # Milestone payments whose milestone was never planned (or was removed by a change) fall due at the end.
-        payments = project.payments.filter(state=PaymentState.SCHEDULED).filter(
-            Q(trigger=trigger) | Q(trigger=PaymentTrigger.MILESTONE, milestone__isnull=True)
+        # The approved final report closes the project: milestone payments still scheduled fall due with it, whether
+        # their milestone was never planned, removed by a change or never approved. Left scheduled on a closed
+        # project they would be neither paid nor cancelled (found by tests/properties); the secretariat may cancel.
+        payments = project.payments.filter(
+            state=PaymentState.SCHEDULED, trigger__in=[trigger, PaymentTrigger.MILESTONE]
         )
     for payment in payments:
         payment.become_due()
