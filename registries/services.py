@@ -199,30 +199,64 @@ def _load(path: Path, name: str) -> tuple[_Loaded | None, list[imp.Problem]]:
     return _Loaded(path, name, hashlib.sha256(content).hexdigest(), kind, frame), []
 
 
+@dataclass
+class _XlsxShape:
+    """What the zip's directory declares, read without unpacking anything."""
+
+    is_workbook: bool
+    parts: int = 0
+    unpacked: int = 0
+
+
+def _xlsx_shape(source: Any) -> _XlsxShape:
+    """`source`: a path or a seekable binary file. The sizes are the declared ones: zipfile never unpacks more than a
+    member declares, so checking their sum bounds what openpyxl can unpack."""
+    if not zipfile.is_zipfile(source):
+        return _XlsxShape(is_workbook=False)
+    with zipfile.ZipFile(source) as archive:
+        members = archive.infolist()
+    names = {m.filename for m in members}
+    is_workbook = {"[Content_Types].xml", "xl/workbook.xml"} <= names
+    return _XlsxShape(is_workbook, len(members), sum(m.file_size for m in members))
+
+
 def _check_xlsx(path: Path) -> str | None:
     """Before openpyxl unpacks anything: a real OOXML workbook, of a sane unpacked size and number of parts."""
-    if not zipfile.is_zipfile(path):
-        return "not an XLSX workbook: the content does not match the extension"
-    with zipfile.ZipFile(path) as archive:
-        members = archive.infolist()
-        names = {m.filename for m in members}
-        if len(members) > MAX_XLSX_MEMBERS:
-            return f"refused: the workbook has {len(members)} parts (at most {MAX_XLSX_MEMBERS})"
-        unpacked = sum(m.file_size for m in members)
-        if unpacked > MAX_XLSX_UNCOMPRESSED:
-            return f"refused: the workbook unpacks to {unpacked} bytes (at most {MAX_XLSX_UNCOMPRESSED})"
-    if not {"[Content_Types].xml", "xl/workbook.xml"} <= names:
+    shape = _xlsx_shape(path)
+    if shape.parts > MAX_XLSX_MEMBERS:
+        return f"refused: the workbook has {shape.parts} parts (at most {MAX_XLSX_MEMBERS})"
+    if shape.unpacked > MAX_XLSX_UNCOMPRESSED:
+        return f"refused: the workbook unpacks to {shape.unpacked} bytes (at most {MAX_XLSX_UNCOMPRESSED})"
+    if not shape.is_workbook:
         return "not an XLSX workbook: the content does not match the extension"
     return None
 
 
-def _check_csv(content: bytes) -> str | None:
-    if content.startswith(b"PK\x03\x04") or b"\0" in content[:8192]:
-        return "not a CSV text file: the content does not match the extension"
+def _csv_kind(content: bytes) -> str | None:
+    """What is wrong with a CSV's bytes: "binary" (a zip, an image, a PDF: NUL bytes), "markup" (HTML, XML, SVG:
+    SKDE's files start with a header, never with "<"), "encoding" (not UTF-8), or None."""
+    if content.startswith((b"PK\x03\x04", b"%PDF-")) or b"\0" in content[:8192]:
+        return "binary"
+    if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return "markup"
     try:
         content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 text (byte {exc.start})"
+    except UnicodeDecodeError:
+        return "encoding"
+    return None
+
+
+def _check_csv(content: bytes) -> str | None:
+    kind = _csv_kind(content)
+    if kind == "binary":
+        return "not a CSV text file: the content does not match the extension"
+    if kind == "markup":
+        return "not a CSV text file: the content is markup (HTML, XML or SVG)"
+    if kind == "encoding":
+        try:
+            content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            return f"not UTF-8 text (byte {exc.start})"
     return None
 
 
@@ -470,7 +504,7 @@ def start_import(
         raise NotPermitted()
     name = Path(upload.name or "").name
     suffix = Path(name).suffix.lower()
-    errors = _upload_errors(suffix, upload.size or 0)
+    errors = _upload_errors(suffix, upload.size or 0) or _content_errors(upload, suffix)
     if errors:
         raise ActionRefused(errors[0], {"file": errors})
     with transaction.atomic():
@@ -498,6 +532,41 @@ def _upload_errors(suffix: str, size: int) -> list[str]:
             % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
         ]
     return []
+
+
+def _content_errors(upload: UploadedFile, suffix: str) -> list[str]:
+    """Before anything is stored: the content matches the extension, and a workbook's declared unpacked size and
+    number of parts are sane (a zip bomb is refused here, without unpacking it). The import checks again."""
+    upload.seek(0)
+    try:
+        if suffix == ".xlsx":
+            return _xlsx_errors(_xlsx_shape(upload))
+        return _csv_errors(_csv_kind(upload.read()))
+    finally:
+        upload.seek(0)
+
+
+def _xlsx_errors(shape: _XlsxShape) -> list[str]:
+    if shape.parts > MAX_XLSX_MEMBERS:
+        return [_("The workbook has %(parts)s parts; at most %(limit)s are accepted.")
+                % {"parts": shape.parts, "limit": MAX_XLSX_MEMBERS}]  # fmt: skip
+    if shape.unpacked > MAX_XLSX_UNCOMPRESSED:
+        return [
+            _("The workbook unpacks to %(size)s; at most %(limit)s is accepted.")
+            % {"size": filesizeformat(shape.unpacked), "limit": filesizeformat(MAX_XLSX_UNCOMPRESSED)}
+        ]
+    if not shape.is_workbook:
+        return [_("The file is not an XLSX workbook: its content does not match the extension.")]
+    return []
+
+
+def _csv_errors(kind: str | None) -> list[str]:
+    messages = {
+        "binary": _("The file is not a CSV text file: its content does not match the extension."),
+        "markup": _("The file is not a CSV text file: it contains markup (HTML, XML or SVG)."),
+        "encoding": _("The file is not UTF-8 text."),
+    }
+    return [messages[kind]] if kind else []
 
 
 def run_import(pk: int) -> IndicatorImport:

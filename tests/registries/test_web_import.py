@@ -205,16 +205,17 @@ def test_a_bad_upload_is_refused_on_the_file_field_and_nothing_is_stored(
     assert (IndicatorImport.objects.count(), list(tmp_path.iterdir())) == (0, [])
 
 
-def test_a_file_that_is_not_what_its_extension_says_is_refused_by_the_import(world, django_capture_on_commit_callbacks):
-    job = upload(
-        SimpleUploadedFile("verdier.xlsx", b"year;orgnr\n"),
-        by=world["secretariat"],
-        callbacks=django_capture_on_commit_callbacks,
-    )
+def test_a_file_that_is_not_what_its_extension_says_is_refused_before_it_is_stored(world, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    message = "The file is not an XLSX workbook: its content does not match the extension."
 
-    assert (job.state, job.problems) == (
-        "refused",
-        ["0: not an XLSX workbook: the content does not match the extension"],
+    with pytest.raises(ActionRefused) as refused:
+        start_import(SimpleUploadedFile("verdier.xlsx", b"year;orgnr\n"), by=world["secretariat"])
+
+    assert (refused.value.errors, IndicatorImport.objects.count(), list(tmp_path.iterdir())) == (
+        {"file": [message]},
+        0,
+        [],
     )
 
 
