@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -28,10 +29,36 @@ def record(
     )
 
 
+# Reads of documents and reviews end with this (e.g. "grants.application.view"): they are in the trail for whoever
+# asks who read what, but not in an object's timeline, and they are never the "last thing that happened" to it.
+READ = ".view"
+
+
+def record_reads(objs: Iterable[models.Model], action: str, *, actor: Any, data: dict | None = None) -> None:
+    """One entry per object read (in one query): `action` must end with READ."""
+    assert action.endswith(READ), action
+    objs = list(objs)
+    if not objs:
+        return
+    content_type = ContentType.objects.get_for_model(objs[0])
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=actor if actor.is_authenticated else None,
+            action=action,
+            content_type=content_type,
+            object_id=obj.pk,
+            data=data or {},
+        )
+        for obj in objs
+    )
+
+
 def history(obj: models.Model) -> models.QuerySet[AuditEntry]:
-    return AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
-    ).select_related("actor")
+    return (
+        AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+        .exclude(action__endswith=READ)
+        .select_related("actor")
+    )
 
 
 def history_for(obj: models.Model, user: Any) -> models.QuerySet[AuditEntry]:

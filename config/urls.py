@@ -21,6 +21,7 @@ urlpatterns = [
     path("reviews/", include("reviews.consensus_urls")),
     path("projects/", include("projects.urls")),
     path("finance/", include("finance.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("grants.urls")),
     path("", include("grants.decision_urls")),
     path("", include("core.urls")),

@@ -27,6 +27,7 @@ from pydantic import AfterValidator, ConfigDict, PlainSerializer, WithJsonSchema
 
 from accounts.models import ApiToken
 from audit.models import AuditEntry
+from audit.services import READ
 from core.exceptions import ActionRefused, InvalidTransition, NotPermitted
 from core.workflow import available_transitions
 
@@ -272,11 +273,15 @@ def histories(objs: Sequence[models.Model]) -> dict[int, list[dict[str, Any]]]:
     if not objs:
         return result
     meta = objs[0]._meta
-    entries = AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(type(objs[0])),
-        object_id__in=list(result),
-        action__startswith=f"{meta.app_label}.{meta.model_name}.",
-    ).select_related("actor")
+    entries = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(objs[0])),
+            object_id__in=list(result),
+            action__startswith=f"{meta.app_label}.{meta.model_name}.",
+        )
+        .exclude(action__endswith=READ)
+        .select_related("actor")
+    )
     for entry in entries:
         result[entry.object_id].append(
             {

@@ -66,6 +66,14 @@ CODE_LABELS = {
     "grants.application.export": _("Applications exported"),
     "projects.project.export": _("Projects exported"),
     "finance.payment.export": _("Payments exported"),
+    "grants.application.view": _("Application read"),
+    "reviews.review.view": _("Review read"),
+    "grants.decisionletter.download": _("Decision letter downloaded"),
+    "reviews.recommendationversion.download": _("Recommendation downloaded"),
+    "projects.finalreport.download": _("Final report downloaded"),
+    "finance.annual_summary.download": _("Annual summary downloaded"),
+    "audit.auditentry.export": _("Audit trail exported"),
+    "accounts.user.erase": _("Person erased (pseudonymised)"),
 }
 STATE_LABELS = {
     **dict(ProgressReportState.choices),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.rules import registry_ids
-from audit.services import history_for
+from audit.services import history_for, record_reads
 from core import listing
 from core.access import visible_application, visible_call
 from core.exceptions import ActionRefused, DomainError, InvalidTransition
@@ -474,6 +474,7 @@ def _plain(value: Decimal | None) -> Decimal | None:
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = visible_application(request.user, pk)
+    record_reads([application], "grants.application.view", actor=request.user)  # who read what (Normen)
     return render(request, "grants/application_detail.html", _detail_context(request, application))
 
 

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from accounts.rules import is_secretariat
+from audit.services import record_reads
 from core.api import (
     Id,
     InputSchema,
@@ -387,6 +388,7 @@ def list_reviews(request: HttpRequest, id: int) -> list[dict[str, Any]]:
     )
     if not is_secretariat(request.user):
         reviews = [r for r in reviews if r.state == ReviewState.SUBMITTED and not r.conflicted]  # type: ignore[attr-defined]
+    record_reads([r for r in reviews if r.reviewer_id != request.user.pk], "reviews.review.view", actor=request.user)
     return [_review_out(r, r.conflicted) for r in reviews]  # type: ignore[attr-defined]
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.rules import is_secretariat
-from audit.services import history
+from audit.services import history, record_reads
 from core.access import visible_application, visible_call
 from core.exceptions import ActionRefused, DomainError, InvalidTransition, NotPermitted
 from core.labels import action_label, timeline
@@ -157,6 +157,8 @@ def _reviews_context(application: Application, criteria: list[Any], user: Any) -
         submitted = submitted.exclude(conflicted_review(prefix=""))
     submitted = submitted.annotate(conflicted=conflicted_review(prefix=""))
     reviews = list(submitted.select_related("reviewer", "application__call").prefetch_related("scores__criterion"))
+    # Reading other people's reviews is logged (who read what); one's own is not a read of someone else's opinion.
+    record_reads([r for r in reviews if r.reviewer_id != user.pk], "reviews.review.view", actor=user)
     return {"show_reviews": True, "review_rows": _scores_table(reviews, criteria, user)}
 
 

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "audit"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("export.<str:fmt>", views.export, name="export"),
+]
