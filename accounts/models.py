@@ -3,10 +3,16 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from .enums import Role
+
+# What the session hash covers besides the password and the memberships (see User._get_session_auth_hash).
+ROLE_FLAGS = ("is_active", "is_staff", "is_superuser", "is_secretariat", "is_decider")
+SESSION_HASH_SALT = "accounts.User.session_auth_hash"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -71,6 +77,39 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.email
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django keeps this hash in the session at login and logs the session out when it no longer matches.
+        Beyond the password it covers whether the user is active, their role flags and their memberships, so a
+        deactivated user or one who loses a role (or gains one) is logged out of every session on the next request.
+        Costs one query (registry and expert-group memberships together); the role predicates reuse its result."""
+        fingerprint = "|".join(
+            [
+                self.password,
+                *(str(int(bool(getattr(self, flag)))) for flag in ROLE_FLAGS),
+                ",".join(str(i) for i in sorted(self._fresh_memberships())),
+            ]
+        )
+        return salted_hmac(SESSION_HASH_SALT, fingerprint, secret=secret, algorithm="sha256").hexdigest()
+
+    def _fresh_memberships(self) -> list[int]:
+        """Registry ids (positive) and expert-group scheme ids (negated) in one query; primes accounts.rules' caches."""
+        from registries.models import Membership
+        from reviews.models import ExpertGroupMember
+
+        if self.pk is None:
+            return []
+        registries = Membership.objects.filter(user_id=self.pk).order_by().values_list("registry_id")
+        schemes = (
+            ExpertGroupMember.objects.filter(user_id=self.pk)
+            .order_by()
+            .annotate(negated=-F("group__scheme_id"))
+            .values_list("negated")
+        )
+        ids = [row[0] for row in registries.union(schemes, all=True)]
+        self._registry_ids = frozenset(i for i in ids if i > 0)
+        self._committee_scheme_ids = frozenset(-i for i in ids if i < 0)
+        return ids
 
 
 class ApiToken(models.Model):

@@ -49,7 +49,8 @@ def is_member_of(user: Any, registry_id: int) -> bool:
 
 
 def needs_mfa(user: Any) -> bool:
-    return is_secretariat(user) or is_decider(user) or is_reviewer(user) or is_admin(user)
+    """The secretariat, deciders, reviewers and anyone who may open the Django admin (staff, superusers)."""
+    return bool(is_secretariat(user) or is_decider(user) or is_reviewer(user) or is_admin(user) or user.is_staff)
 
 
 def roles(user: Any) -> list[str]:

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -31,7 +33,11 @@ class TokenForm(forms.Form):
     )
 
 
+# Creating or revoking a token asks for the password again unless it was given in the last few minutes
+# (ACCOUNT_REAUTHENTICATION_TIMEOUT), like changing the email address or the second factor; the form then
+# resumes. Viewing the list does not.
 @login_required
+@reauthentication_required(allow_get=True)
 def tokens(request: HttpRequest) -> HttpResponse:
     from . import services
 
@@ -47,6 +53,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@reauthentication_required
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     from . import services
 
@@ -132,6 +139,9 @@ def user_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         except DomainError as exc:
             report_error(request, exc)
         else:
+            if user.pk == request.user.pk:
+                # A changed role ends the user's sessions (User._get_session_auth_hash); not this one.
+                update_session_auth_hash(request, user)
             messages.success(request, _("%(user)s is saved.") % {"user": user})
             return redirect("accounts:user_list")
     return render(request, "accounts/user_form.html", {"form": form, "target": target})

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
 ]
 
@@ -188,6 +189,8 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# Failed logins: 5 per account (the email) in 5 minutes from anywhere, and 20 a minute from one address. A
+# successful login does not count. The counters live in the default cache, which every worker shares.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/key,20/m/ip",
@@ -197,6 +200,11 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_ALLOW_REGISTRATION = env_bool("ALLOW_SIGNUP", False)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# Changing the email address, the second factor or the API tokens asks for the password again unless it was given
+# in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+MFA_REAUTHENTICATION_REQUIRED = True
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = False
@@ -258,6 +266,11 @@ SECURE_CSP = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after SESSION_IDLE_SECONDS without a request and SESSION_MAX_AGE_SECONDS after login, however
+# active (accounts.middleware.SessionLifetimeMiddleware); cookie and stored session expire that long after a write.
+SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
+SESSION_MAX_AGE_SECONDS = int(os.environ.get("SESSION_MAX_AGE_SECONDS", str(12 * 60 * 60)))
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_SECONDS
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

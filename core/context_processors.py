@@ -17,6 +17,7 @@ SECTIONS = [
     ("registries", "import", "imports"),
     ("registries", "", "registries"),
     ("accounts", "user", "users"),
+    ("audit", "", "audit"),
     ("accounts", "token", "tokens"),
     ("accounts", "notifications", "notifications"),
     ("accounts", "calendar", "notifications"),

@@ -257,3 +257,18 @@ def api_token_for(user: User, name: str = "test") -> str:
     key = ApiToken.generate()
     ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash(key))
     return key
+
+
+def login_recently_authenticated(client, user: User) -> None:
+    """`client.force_login(user)`, and record that the password was just entered again the way allauth records a
+    reauthentication, so views that ask for it before sensitive changes (email, second factor, API tokens) let
+    this client through for the next ACCOUNT_REAUTHENTICATION_TIMEOUT seconds."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.http import HttpRequest
+
+    client.force_login(user)
+    request = HttpRequest()
+    request.session = client.session
+    request.user = user
+    record_authentication(request, user, method="password", reauthenticated=True)
+    request.session.save()

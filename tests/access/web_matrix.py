@@ -402,5 +402,12 @@ WEB_MATRIX = [
         POST_ONLY),
     ("projects:progress_report_transition", "POST", "project/progress_report_submitted", {"action": "approve"},
         (302, 403, 404, 404, 404, 404, 302, 404, 302)),
+    # the audit trail: the secretariat searches and exports it
+    ("audit:search", "GET", "", None,
+        SECRETARIAT),
+    ("audit:export", "GET", "fmt_csv", None,
+        SECRETARIAT),
+    ("audit:export", "GET", "fmt_xlsx", None,
+        SECRETARIAT),
 ]
 # fmt: on

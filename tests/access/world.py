@@ -32,6 +32,7 @@ from tests.factories import (
     SchemeFactory,
     UserFactory,
     api_token_for,
+    login_recently_authenticated,
     member_of,
     reviewer_for,
 )
@@ -230,7 +231,7 @@ def web_client(world: World, role: str) -> Client:
     if role not in world.web:
         client = _client()
         if world.users[role] is not None:
-            client.force_login(world.users[role])
+            login_recently_authenticated(client, world.users[role])  # the token views ask for a recent password
         world.web[role] = client
     return world.web[role]
 

@@ -194,5 +194,5 @@ def test_the_members_dashboard_needs_the_same_queries_for_1_and_30_rows(client, 
     assert (len(captured), len(tables(html)["What is due next"]) - 1) == (MEMBER_QUERIES, min(4 * n, 20))
 
 
-MEMBER_QUERIES = 13  # session, user, memberships, expert groups, registries, counts, applications, projects,
+MEMBER_QUERIES = 12  # session, user, memberships and expert groups, registries, counts, applications, projects,
 # milestones, progress reports, final reports, agreements, open calls

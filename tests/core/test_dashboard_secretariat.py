@@ -325,4 +325,4 @@ def test_the_secretariats_dashboard_needs_the_same_queries_for_1_and_30_rows(cli
     assert (count, len(wrong_way) - 1) == (SECRETARIAT_QUERIES, min(n, 20))
 
 
-SECRETARIAT_QUERIES = 28
+SECRETARIAT_QUERIES = 27

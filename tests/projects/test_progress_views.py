@@ -143,4 +143,4 @@ def test_the_project_page_lists_the_reports_with_a_fixed_number_of_queries(clien
     assert (page.count("progress-reports/"), len(queries)) == (n, PROJECT_PAGE_QUERIES)
 
 
-PROJECT_PAGE_QUERIES = 21
+PROJECT_PAGE_QUERIES = 20

@@ -194,7 +194,7 @@ def test_the_reviewers_dashboard_needs_the_same_queries_for_1_and_30_assignments
     client = web(reviewer)
     client.get(reverse("dashboard"))  # session and caches warm
 
-    with django_assert_num_queries(6):  # session, user, registries, expert groups, assignments, progress
+    with django_assert_num_queries(5):  # session, user, registries and expert groups, assignments, progress
         response = client.get(reverse("dashboard"))
 
     assert len(response.context["assignments"]) == n

@@ -51,12 +51,12 @@ class Scene:
 
 
 WEB = {
-    # session, user, call, phase, applications, scores, grant history, the viewer's registries, the applications
-    # they may open, their expert groups (navigation)
-    "secretariat": 10,
-    # session, user, call, their expert groups, phase, applications, scores, grant history, their registries, their
-    # conflicts, the applications they may open, chair or not
-    "chair": 12,
+    # session, user with their registries and expert groups (the session check), call, phase, applications, scores,
+    # grant history, the applications they may open
+    "secretariat": 9,
+    # session, user with their registries and expert groups (the session check), call, phase, applications, scores,
+    # grant history, their conflicts, the applications they may open, chair or not
+    "chair": 11,
 }
 API = {
     # token, call, applications, scores, grant history

@@ -6,14 +6,14 @@ from django.urls import reverse
 
 from accounts.models import ApiToken, User
 from audit.models import AuditEntry
-from tests.factories import RegistryFactory, SchemeFactory, UserFactory, member_of
+from tests.factories import RegistryFactory, SchemeFactory, UserFactory, login_recently_authenticated, member_of
 
 pytestmark = pytest.mark.django_db
 
 
 def test_token_is_shown_once_and_only_its_hash_is_stored(client):
     user = member_of(RegistryFactory())
-    client.force_login(user)
+    login_recently_authenticated(client, user)
 
     response = client.post(reverse("accounts:tokens"), {"name": "Opplastingsskript"})
 
@@ -24,7 +24,7 @@ def test_token_is_shown_once_and_only_its_hash_is_stored(client):
 
 
 def test_token_without_a_name_is_refused(client):
-    client.force_login(member_of(RegistryFactory()))
+    login_recently_authenticated(client, member_of(RegistryFactory()))
 
     response = client.post(reverse("accounts:tokens"), {"name": ""})
 
@@ -34,10 +34,10 @@ def test_token_without_a_name_is_refused(client):
 
 def test_revoking_a_token_of_someone_else_is_not_found(client):
     owner = member_of(RegistryFactory())
-    client.force_login(owner)
+    login_recently_authenticated(client, owner)
     client.post(reverse("accounts:tokens"), {"name": "x"})
     token = ApiToken.objects.get(user=owner)
-    client.force_login(member_of(RegistryFactory()))
+    login_recently_authenticated(client, member_of(RegistryFactory()))
 
     assert client.post(reverse("accounts:token_revoke", args=[token.pk])).status_code == 404
     token.refresh_from_db()
@@ -46,7 +46,7 @@ def test_revoking_a_token_of_someone_else_is_not_found(client):
 
 def test_revoke_own_token(client):
     owner = member_of(RegistryFactory())
-    client.force_login(owner)
+    login_recently_authenticated(client, owner)
     client.post(reverse("accounts:tokens"), {"name": "x"})
     token = ApiToken.objects.get(user=owner)
 
