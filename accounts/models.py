@@ -122,6 +122,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A token stops working at this time (settings.API_TOKEN_LIFETIME_DAYS after it is made); null: never (tokens
+    # made before tokens expired).
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -138,8 +141,12 @@ class ApiToken(models.Model):
         return "rg_" + secrets.token_urlsafe(32)
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
 
 __all__ = ["ApiToken", "Role", "User"]

@@ -6,6 +6,7 @@ Calling a function again with the same arguments changes nothing and writes no a
 """
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -192,9 +193,14 @@ def create_api_token(user: User, *, by: Any = None, name: str = "API") -> str:
     """A new token for `user`. Returns the key: only its hash is stored, so this is the one chance to show it."""
     if by is not None and by.pk != user.pk:
         _require_user_admin(by)
+    from django.conf import settings
+
     key = ApiToken.generate()
+    expires_at = timezone.now() + timedelta(days=settings.API_TOKEN_LIFETIME_DAYS)
     with transaction.atomic():
-        token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash(key))
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash(key), expires_at=expires_at
+        )
         record(token, "accounts.apitoken.create", actor=by, data={"user": user.pk})
     return key
 

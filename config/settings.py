@@ -202,6 +202,8 @@ ACCOUNT_ALLOW_REGISTRATION = env_bool("ALLOW_SIGNUP", False)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # Changing the email address, the second factor or the API tokens asks for the password again unless it was given
 # in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds.
+# API tokens stop working a year after they are made (make a new one, revoke the old); see accounts.ApiToken.
+API_TOKEN_LIFETIME_DAYS = 365
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 MFA_REAUTHENTICATION_REQUIRED = True

@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Schema
@@ -47,14 +48,15 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         if not token:
             return None
+        now = timezone.now()
         found = (
             ApiToken.objects.select_related("user")
             .filter(key_hash=ApiToken.hash(token), revoked_at__isnull=True, user__is_active=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
             .first()
         )
         if found is None:
             return None
-        now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at >= TOUCH_INTERVAL:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         request.user = found.user

@@ -48,6 +48,8 @@ ACTION_LABELS = {
 CODE_LABELS = {
     "reviews.assignment.create": _("Reviewer assigned"),
     "reviews.conflict.declare": _("Conflict of interest declared"),
+    "reviews.conflict.waive": _("Conflict of interest waived"),
+    "reviews.conflict.revoke_waiver": _("Waiver withdrawn"),
     "reviews.assignment.bulk_create": _("Reviewers assigned for the whole call"),
     "reviews.reviewround.set_deadline": _("Review deadline set"),
     "reviews.review.reopen": _("Review reopened"),

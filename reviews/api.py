@@ -335,6 +335,21 @@ def waive_conflict(request: HttpRequest, id: int, user: int, payload: WaiverIn) 
     return _status(reviewer, conflicts_of(reviewer, app), row)
 
 
+@router.post(
+    "/applications/{int:id}/conflicts/{int:user}/revoke_waiver",
+    response={200: ConflictStatusOut, **problem_responses(400, 403, 404)},
+)
+def revoke_waiver(request: HttpRequest, id: int, user: int, payload: WaiverIn) -> dict[str, Any]:
+    """Secretariat. Withdraws a waiver, with the reason (400 without one, or when there is no waiver): the reviewer is
+    conflicted again at once."""
+    app = _visible_application(request, id)
+    if not rules.can_waive_conflict(request.user, app):
+        raise NotPermitted("Only the secretariat may withdraw a waiver.")
+    reviewer = get_or_404(User.objects.all(), user, "user")
+    row = services.revoke_waiver(app, by=request.user, reviewer=reviewer, reason=payload.reason)
+    return _status(reviewer, conflicts_of(reviewer, app), row)
+
+
 # ---------------------------------------------------------------- reviews
 
 

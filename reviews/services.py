@@ -355,6 +355,36 @@ def waive_conflict(application: Application, *, by: Any, reviewer: Any, reason: 
     return conflict
 
 
+def revoke_waiver(application: Application, *, by: Any, reviewer: Any, reason: str) -> Conflict:
+    """The secretariat withdraws a waiver: the reviewer is conflicted again, sees nothing of the application and their
+    scores stop counting, at once. The waiver's reason and who gave it stay in the audit trail."""
+    if not rules.can_waive_conflict(by, application):
+        raise NotPermitted()
+    if not reason.strip():
+        msg = _("Write why the waiver is withdrawn.")
+        raise ActionRefused(msg, {"reason": [msg]})
+    with transaction.atomic():
+        conflict = (
+            Conflict.objects.select_for_update()
+            .filter(application=application, reviewer=reviewer, waived_at__isnull=False)
+            .first()
+        )
+        if conflict is None:
+            msg = _("%(user)s has no waived conflict of interest with this application.") % {"user": reviewer}
+            raise ActionRefused(msg, {"user": [msg]})
+        waiver = {"waived_by": conflict.waived_by_id, "waiver_reason": conflict.waiver_reason}
+        conflict.waived_at, conflict.waived_by, conflict.waiver_reason = None, None, ""
+        conflict.save()
+        record(
+            application,
+            "reviews.conflict.revoke_waiver",
+            actor=by,
+            comment=reason.strip(),
+            data={"reviewer": reviewer.pk, **waiver},
+        )
+    return conflict
+
+
 # ---------------------------------------------------------------- scoring
 
 

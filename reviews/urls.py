@@ -7,6 +7,7 @@ urlpatterns = [
     path("applications/<int:pk>/assign/", views.assign, name="assign"),
     path("applications/<int:pk>/conflict/", views.declare_conflict, name="declare_conflict"),
     path("applications/<int:pk>/conflicts/<int:user_pk>/waive/", views.waive_conflict, name="waive_conflict"),
+    path("applications/<int:pk>/conflicts/<int:user_pk>/revoke-waiver/", views.revoke_waiver, name="revoke_waiver"),
     path("applications/<int:pk>/review/", views.save_review, name="save_review"),
     path("applications/<int:pk>/review/autosave/", views.autosave_review, name="autosave_review"),
     path("applications/<int:pk>/reviews/<int:user_pk>/reopen/", views.reopen_review, name="reopen_review"),

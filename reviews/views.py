@@ -249,6 +249,22 @@ def waive_conflict(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
     return redirect("grants:application_detail", pk)
 
 
+@login_required
+@require_POST
+def revoke_waiver(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    application = visible_application(request.user, pk)
+    if not rules.can_waive_conflict(request.user, application):
+        raise PermissionDenied
+    reviewer = get_object_or_404(User, pk=user_pk)
+    try:
+        services.revoke_waiver(application, by=request.user, reviewer=reviewer, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        report_error(request, exc)
+    else:
+        messages.success(request, _("The waiver for %(user)s is withdrawn.") % {"user": reviewer})
+    return redirect("grants:application_detail", pk)
+
+
 def _posted_scores(request: HttpRequest, application: Application) -> dict[str, str]:
     return {c.code: request.POST.get(f"score_{c.code}", "") for c in application.call.criteria.all()}
 

@@ -155,6 +155,10 @@ API_MATRIX = [
     ("POST", "/applications/{id}/conflicts/{user}/waive",
      "/applications/{in_review}/conflicts/{user_conflicted}/waive", {"reason": "Fjern relasjon."},
         (401, 403, 404, 403, 404, 404, 200, 404, 200)),
+    # the world's conflict is not waived: nothing to withdraw (400) for the secretariat
+    ("POST", "/applications/{id}/conflicts/{user}/revoke_waiver",
+     "/applications/{in_review}/conflicts/{user_conflicted}/revoke_waiver", {"reason": "Ny relasjon."},
+        (401, 403, 404, 403, 404, 404, 400, 404, 400)),
     # the world's review is a draft: nothing to reopen (409)
     ("POST", "/applications/{id}/reviews/{user}/reopen", "/applications/{in_review}/reviews/{user_reviewer}/reopen",
      {"comment": "Se på metoden igjen."},

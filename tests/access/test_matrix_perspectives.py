@@ -11,11 +11,12 @@ import re
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import ApiToken, User
 from accounts.services import revoke_api_token
 from core.api import PROBLEM_JSON
-from reviews.services import declare_conflict, waive_conflict
+from reviews.services import revoke_waiver, waive_conflict
 
 from .api_matrix import API_MATRIX, API_PREFIX
 from .test_matrix import _fill, _rolled_back, _url, _web_mismatch, _web_response
@@ -123,16 +124,20 @@ def test_a_deactivated_members_token_is_401_on_every_api_row():
     assert not wrong, "\n".join(wrong)
 
 
-# ---------------------------------------------------------------- a revoked token (tokens have no expiry)
+# ---------------------------------------------------------------- a revoked or expired token
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("how", ["revoked", "expired"])
 @pytest.mark.parametrize("role", ["applicant", "secretariat"])
-def test_a_revoked_token_is_401_problem_json_on_every_api_row(role):
+def test_a_revoked_or_expired_token_is_401_problem_json_on_every_api_row(role, how):
     world = build_world()
     client = api_client(world, role)
     for token in ApiToken.objects.filter(user=world.users[role]):
-        revoke_api_token(token, by=world.users[role])
+        if how == "revoked":
+            revoke_api_token(token, by=world.users[role])
+        else:
+            ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now())
 
     wrong = _walk_api(world, client, lambda statuses: statuses[column("anonymous")])
 
@@ -164,11 +169,11 @@ def test_a_web_session_is_no_credential_for_the_api():
 
 
 def _waived_then_revoked(world: World) -> None:
-    """The secretariat waives the conflict; the reviewer declares it again, which revokes the waiver (there is no
-    separate service for the secretariat to withdraw a waiver)."""
+    """The secretariat waives the conflict, then withdraws the waiver."""
     application = world.users["conflicted"].conflicts.get().application
-    waive_conflict(application, by=world.users["secretariat"], reviewer=world.users["conflicted"], reason="Gammelt.")
-    declare_conflict(application, by=world.users["conflicted"], reason="Medforfatter likevel.")
+    secretariat, reviewer = world.users["secretariat"], world.users["conflicted"]
+    waive_conflict(application, by=secretariat, reviewer=reviewer, reason="Gammelt.")
+    revoke_waiver(application, by=secretariat, reviewer=reviewer, reason="Ny relasjon kom fram.")
 
 
 @pytest.mark.django_db

@@ -208,6 +208,11 @@ WEB_MATRIX = [
         POST_ONLY),
     ("reviews:waive_conflict", "POST", "in_review/user_conflicted", {"reason": "Fjern relasjon."},
         (302, 403, 404, 403, 404, 404, 302, 404, 302)),
+    # withdrawing a waiver: the world's conflict is not waived, so the secretariat is told so (a message, 302)
+    ("reviews:revoke_waiver", "GET", "in_review/user_conflicted", None,
+        POST_ONLY),
+    ("reviews:revoke_waiver", "POST", "in_review/user_conflicted", {"reason": "Ny relasjon."},
+        (302, 403, 404, 403, 404, 404, 302, 404, 302)),
     ("reviews:save_review", "GET", "in_review", None,
         POST_ONLY),
     ("reviews:save_review", "POST", "in_review", {"score_methodology": "6", "comment": "Bra."},

@@ -53,6 +53,35 @@ def test_a_revoked_token_is_401(api):
     assert response.status_code == 401
 
 
+def test_a_token_works_until_it_expires_and_not_after(api, time_machine):
+    from datetime import timedelta
+
+    time_machine.move_to(timezone.now(), tick=False)
+    key = api_token_for(UserFactory())
+    ApiToken.objects.update(expires_at=timezone.now() + timedelta(seconds=60))
+
+    before = api(authorization=f"Bearer {key}").get("/registries").status_code
+    time_machine.shift(60)
+    after = api(authorization=f"Bearer {key}").get("/registries")
+
+    assert (before, after.status_code, after.json()["status"]) == (200, 401, 401)
+
+
+def test_a_new_token_expires_after_the_configured_lifetime(settings, time_machine):
+    from datetime import timedelta
+
+    from accounts.services import create_api_token
+
+    time_machine.move_to(timezone.now(), tick=False)
+    settings.API_TOKEN_LIFETIME_DAYS = 90
+    user = UserFactory()
+
+    create_api_token(user, by=user, name="skript")
+
+    token = ApiToken.objects.get(user=user)
+    assert (token.expires_at, token.is_expired, token.is_active) == (timezone.now() + timedelta(days=90), False, True)
+
+
 def test_the_token_of_a_deactivated_user_is_401(api):
     user = UserFactory(is_active=False)
 

@@ -120,3 +120,22 @@ def test_repeated_failed_logins_are_rate_limited(client):
 
     assert response.context["form"].errors["__all__"] == ["Too many failed login attempts. Try again later."]
     assert "_auth_user_id" not in client.session
+
+
+def test_the_token_list_shows_when_each_token_expires_and_offers_no_revoke_for_an_expired_one(client, time_machine):
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    time_machine.move_to(datetime(2026, 11, 26, 12, tzinfo=timezone.get_fixed_timezone(60)), tick=False)
+    owner = member_of(RegistryFactory())
+    login_recently_authenticated(client, owner)
+    client.post(reverse("accounts:tokens"), {"name": "ny"})
+    client.post(reverse("accounts:tokens"), {"name": "gammel"})
+    ApiToken.objects.filter(name="gammel").update(expires_at=timezone.now() - timedelta(days=1))
+
+    html = client.get(reverse("accounts:tokens")).content.decode()
+
+    assert "<td>ny</td>" in html and "<td>2027-11-26</td><td>Active</td>" in html
+    assert "<td>gammel</td>" in html and "<td>2026-11-25</td><td>Expired</td>" in html
+    assert html.count('class="danger">Revoke</button>') == 1
