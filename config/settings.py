@@ -128,6 +128,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    if TESTING:
+        # Tests run on a file, not in memory: threads then race as they do in production (an in-memory database
+        # shared between connections fails a locked table at once instead of waiting its turn).
+        (BASE_DIR / ".test-databases").mkdir(exist_ok=True)
+        DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-databases" / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

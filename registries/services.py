@@ -614,6 +614,9 @@ def progress_path(pk: int) -> Path:
     return Path(settings.MEDIA_ROOT) / "imports" / "progress" / f"{pk}.json"
 
 
+MTIME_MARGIN_SECONDS = 1.0
+
+
 class _ProgressSaver:
     """Publishes a running import's progress, at most every PROGRESS_STEP percent, in a small file beside the
     uploads. Not on the row: the import runs in one transaction, so nobody would see the row change before the end
@@ -639,8 +642,10 @@ def live_progress(job: IndicatorImport) -> tuple[int, str]:
     if job.state == ImportState.RUNNING:
         path = progress_path(job.pk)
         try:
-            # A file older than the import is another import's (a crashed run whose number was used again).
-            if path.stat().st_mtime >= job.created_at.timestamp():
+            # A file older than the import is another import's (a crashed run whose number was used again). The
+            # kernel stamps files from a coarse clock that may lag the real time by a tick, so a file written just
+            # after the row was made can look a few milliseconds older: a second's margin.
+            if path.stat().st_mtime >= job.created_at.timestamp() - MTIME_MARGIN_SECONDS:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 return int(data["progress"]), str(data["stage"])
         except (OSError, ValueError, KeyError):

@@ -1,19 +1,14 @@
-"""Races on PostgreSQL: actions run in threads released together, each with its own database connection."""
+"""Races: actions run in threads released together, each with its own database connection. On PostgreSQL the rows
+are locked (select_for_update); on SQLite every write transaction begins IMMEDIATE, so the second waits for the
+first to commit and then finds the new state (the test database is a file, so it waits instead of failing)."""
 
 import threading
 
 import pytest
 from django.db import connection
 
-# Threads need committed rows (transaction=True); SQLite serialises writes, so there is nothing to race there.
-POSTGRES_RACE = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite has no row locks (it serialises whole-database writes), so there is no race",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+# Threads need committed rows (transaction=True).
+POSTGRES_RACE = [pytest.mark.django_db(transaction=True)]
 
 
 def race(*actions, timeout: float = 30) -> list:

@@ -9,11 +9,10 @@ rows must be committed (transaction=True). core.workflow.fire locks the row with
 checks the state, so the second call waits for the first to commit, then sees the new state.
 
 SQLite has no row locks: a writer takes the whole database (settings: transaction_mode IMMEDIATE, so the lock is
-taken at BEGIN, before the state is read, and a busy timeout makes the other writer wait). The test database is an
-in-memory database in shared-cache mode, where a locked table fails at once ("database table is locked") instead of
-waiting for the busy timeout, so threads cannot show the waiting there. What the lock guarantees (one writer at a
-time) is the same as firing the two calls one after the other, each reading the object as it was before either ran
-(a stale copy, as a second browser tab has): that is the SQLite half, and exactly one wins there too.
+taken at BEGIN, before the state is read, and a busy timeout makes the other writer wait). The test database is a
+file (settings, under TESTING), so the second thread waits for the first to commit and then finds the new state:
+the same race runs on both databases. The stale-copy test below adds the case of two callers that read the object
+before either fired (two tabs).
 """
 
 from collections.abc import Callable
@@ -320,7 +319,7 @@ def _state(obj: Any) -> str:
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=POSTGRES_RACE) for name in TRANSITIONS])
-def test_two_fires_at_once_leave_one_result_on_postgresql(name):
+def test_two_fires_at_once_leave_one_result(name):
     row = TRANSITIONS[name]
     people = _people()
     obj = row.setup(people)
