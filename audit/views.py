@@ -1,15 +1,14 @@
 """The secretariat's search of the audit trail, and its export."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from accounts.rules import is_secretariat
 from core import listing
+from core.access import require_secretariat
 from core.labels import STATE_LABELS, action_label
 from finance.exports import table_bytes
 
@@ -19,15 +18,10 @@ from .services import record
 PAGE_SIZE = 50
 
 
-def _secretariat_only(request: HttpRequest) -> None:
-    if not is_secretariat(request.user):
-        raise PermissionDenied
-
-
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    _secretariat_only(request)
+    require_secretariat(request.user)
     filters = selectors.AuditFilters.from_query(request.GET)
     page = Paginator(selectors.entries(filters), PAGE_SIZE).get_page(request.GET.get("page"))
     entries = list(page.object_list)
@@ -62,7 +56,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export(request: HttpRequest, fmt: str) -> FileResponse:
     """Every entry that matches the filters (all pages); the export itself is a read, so it is in the trail too."""
-    _secretariat_only(request)
+    require_secretariat(request.user)
     if fmt not in listing.EXPORT_TYPES:
         raise Http404
     filters = selectors.AuditFilters.from_query(request.GET)

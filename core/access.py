@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -11,6 +12,15 @@ from projects.models import Milestone, Project
 from projects.selectors import projects_visible_to
 from registries.models import IndicatorImport
 from registries.selectors import imports_visible_to
+
+
+def require_secretariat(user: Any) -> None:
+    """The secretariat's own pages (payments, the annual summary, the audit trail): 403 for anyone else, who may
+    know such a page exists but not see it."""
+    from accounts.rules import is_secretariat
+
+    if not is_secretariat(user):
+        raise PermissionDenied
 
 
 def visible_application(user: Any, pk: int) -> Application:

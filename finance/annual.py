@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
+from core.listing import EXPORT_TYPES
 from grants.enums import ApplicationState
 from grants.models import Application
 from grants.selectors import handed_in
@@ -478,12 +479,13 @@ def to_pdf(result: Summary, progress: Callable[[int], None] = lambda pct: None) 
     from django.template.loader import render_to_string
 
     from core.pdf import PDF_STYLESHEETS, render_pdf
+    from projects.selectors import chart_data_uri
 
     from .annual_charts import funding_chart, region_chart
 
     charts = [
-        {"src": _data_uri(funding_chart(result)), "alt": _("Amount granted per year and scheme")},
-        {"src": _data_uri(region_chart(result.table("received"))), "alt": _("Applications received and granted")},
+        {"src": chart_data_uri(funding_chart(result)), "alt": _("Amount granted per year and scheme")},
+        {"src": chart_data_uri(region_chart(result.table("received"))), "alt": _("Applications received and granted")},
     ]
     progress(40)
     html = render_to_string("pdf/annual_summary.html", {"summary": result, "charts": charts})
@@ -491,17 +493,7 @@ def to_pdf(result: Summary, progress: Callable[[int], None] = lambda pct: None) 
     return render_pdf(html, stylesheets=PDF_STYLESHEETS)
 
 
-def _data_uri(svg: str) -> str:
-    import base64
-
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
+CONTENT_TYPES = {**EXPORT_TYPES, "pdf": "application/pdf"}
 FORMAT_LABELS = {"pdf": gettext_lazy("PDF"), "xlsx": gettext_lazy("Spreadsheet (XLSX)"), "csv": gettext_lazy("CSV")}
 
 

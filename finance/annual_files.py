@@ -10,6 +10,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 
+from core.storage import kept_only_if_recorded
+
 from . import annual
 from .models import AnnualSummaryFile
 
@@ -74,14 +76,27 @@ def build(pk: int) -> AnnualSummaryFile:
             _progress(pk)(10)
             content = annual.render(result, job.format, job.table, progress=_progress(pk))
     except Exception as exc:
-        log.exception("annual summary %s failed", pk)
-        AnnualSummaryFile.objects.filter(pk=pk).update(status=Status.FAILED, error=str(exc)[:2000])
+        _failed(pk, exc)
         raise
     job.file.save(f"{uuid4().hex}.{job.format}", ContentFile(content), save=False)
     job.status, job.progress, job.finished_at = Status.DONE, 100, timezone.now()
-    job.save(update_fields=["file", "status", "progress", "finished_at"])
+    try:
+        with kept_only_if_recorded(job.file):
+            job.save(update_fields=["file", "status", "progress", "finished_at"])
+    except Exception as exc:
+        _failed(pk, exc)
+        raise
     _forget_older(job)
     return job
+
+
+def _failed(pk: int, exc: Exception) -> None:
+    """Marked failed, so asking again starts a new attempt (best effort: the database may be what failed)."""
+    log.exception("annual summary %s failed", pk)
+    try:
+        AnnualSummaryFile.objects.filter(pk=pk).update(status=Status.FAILED, error=str(exc)[:2000])
+    except Exception:
+        log.exception("annual summary %s: could not record the failure", pk)
 
 
 def _forget_older(job: AnnualSummaryFile) -> None:

@@ -1,27 +1,23 @@
 """The annual summary on the web (secretariat): the year's tables on a page, and its files made in the worker with a
 progress bar, kept until the figures change."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.rules import is_secretariat
 from audit.services import record
+from core.access import require_secretariat
 from grants.models import Call
 
 from . import annual, annual_files
 from .models import AnnualSummaryFile
 
 Status = AnnualSummaryFile.Status
-
-
-def _secretariat_only(request: HttpRequest) -> None:
-    if not is_secretariat(request.user):
-        raise PermissionDenied
 
 
 def _years() -> list[int]:
@@ -39,7 +35,7 @@ def _year(value: str | None, years: list[int]) -> int:
 @login_required
 @require_GET
 def annual_summary(request: HttpRequest) -> HttpResponse:
-    _secretariat_only(request)
+    require_secretariat(request.user)
     years = _years()
     year = _year(request.GET.get("year"), years)
     result = annual.summary(year)
@@ -58,21 +54,26 @@ def annual_summary(request: HttpRequest) -> HttpResponse:
 @require_POST
 def annual_summary_request(request: HttpRequest) -> HttpResponse:
     """Ask for a file: the kept one when the figures are unchanged, else a new one from the worker."""
-    _secretariat_only(request)
+    require_secretariat(request.user)
     years = _years()
     year = _year(request.POST.get("year"), years)
-    fmt = request.POST.get("format", "")
+    fmt, table = request.POST.get("format", ""), request.POST.get("table", "")
+    back = f"{reverse('finance:annual_summary')}?year={year}"
     if fmt not in annual.FORMATS:
-        fmt = "pdf"
+        messages.error(request, _("Format: choose PDF, XLSX or CSV."))
+        return redirect(back)
     try:
-        made = annual_files.request_file(year, fmt, request.POST.get("table", ""), by=request.user)
+        made = annual_files.request_file(year, fmt, table, by=request.user)
     except KeyError:
-        made = annual_files.request_file(year, fmt, "", by=request.user)
+        messages.error(
+            request, _("Table: the summary of %(year)s has no table “%(table)s”.") % {"year": year, "table": table}
+        )
+        return redirect(back)
     return redirect("finance:annual_summary_file", made.pk)
 
 
 def _file(request: HttpRequest, pk: int) -> AnnualSummaryFile:
-    _secretariat_only(request)
+    require_secretariat(request.user)
     return get_object_or_404(AnnualSummaryFile, pk=pk)
 
 

@@ -108,6 +108,8 @@ def with_actions(payments: list[Payment], user: Any) -> list[Payment]:
     """Attach `actions`: the payment transitions this user may fire now (no queries)."""
     for p in payments:
         p.actions = [  # type: ignore[attr-defined]
-            t.name for t in p.get_available_user_state_transitions(user) if t.name not in SYSTEM_TRANSITIONS
+            t.name
+            for t in p.get_available_user_state_transitions(user)  # type: ignore[attr-defined]
+            if t.name not in SYSTEM_TRANSITIONS
         ]
     return payments

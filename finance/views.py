@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,9 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.rules import is_secretariat
 from core import listing
-from core.access import visible_project
+from core.access import require_secretariat, visible_project
 from core.exceptions import DomainError
 from core.labels import action_label
 from core.views_helpers import report_error
@@ -26,14 +24,9 @@ from .models import Payment
 PAGE_SIZE = 100
 
 
-def _secretariat_only(request: HttpRequest) -> None:
-    if not is_secretariat(request.user):
-        raise PermissionDenied
-
-
 @login_required
 def payment_list(request: HttpRequest) -> HttpResponse:
-    _secretariat_only(request)
+    require_secretariat(request.user)
     filters = selectors.PaymentFilters.from_query(request.GET)
     qs = selectors.payments(filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -69,7 +62,7 @@ PAYMENT_COLUMNS = [
 @login_required
 def payment_export(request: HttpRequest, fmt: str) -> FileResponse:
     """The filtered, sorted list (all pages) for the accounts."""
-    _secretariat_only(request)
+    require_secretariat(request.user)
     if fmt not in listing.EXPORT_TYPES:
         raise Http404
     filters = selectors.PaymentFilters.from_query(request.GET)
@@ -92,7 +85,7 @@ def payment_transition(request: HttpRequest, pk: int) -> HttpResponse:
     """approve, pay (reference and payment date), cancel (reason); the secretariat."""
     payment = get_object_or_404(Payment.objects.select_related("project"), pk=pk)
     visible_project(request.user, payment.project_id)  # 404 for whoever may not know the project
-    _secretariat_only(request)
+    require_secretariat(request.user)
     name = request.POST.get("action", "")
     action = services.PAYMENT_ACTIONS.get(name)
     if action is None:
@@ -122,7 +115,7 @@ def payment_transition(request: HttpRequest, pk: int) -> HttpResponse:
 def funds_return(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the unspent funds the registry has paid back (secretariat)."""
     project = visible_project(request.user, pk)
-    _secretariat_only(request)
+    require_secretariat(request.user)
     try:
         services.record_funds_return(
             project,

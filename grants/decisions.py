@@ -32,6 +32,7 @@ from accounts.rules import is_decider, is_secretariat
 from audit.services import record
 from core.exceptions import ActionRefused, NotPermitted
 from core.notify import schedule
+from core.storage import kept_only_if_recorded
 
 from . import rules, services
 from .enums import AWAITING_DECISION, DecisionOutcome
@@ -267,11 +268,8 @@ def render_letter(application_pk: int) -> DecisionLetter:
     content = render_pdf_template("pdf/decision_letter.html", letter_context(application))
     letter.pdf.save(f"{uuid4().hex}.pdf", ContentFile(content), save=False)
     letter.generated_at = timezone.now()
-    try:
+    with kept_only_if_recorded(letter.pdf):
         letter.save(update_fields=["pdf", "generated_at"])
-    except BaseException:
-        letter.pdf.storage.delete(letter.pdf.name)  # not recorded: no orphan file, the rerun stores its own
-        raise
     return letter
 
 

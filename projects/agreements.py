@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ActionRefused
+from core.storage import kept_only_if_recorded
 
 from .models import Project
 
@@ -94,13 +95,8 @@ def render_agreement(project_pk: int) -> Project:
     content = render_pdf_template("pdf/agreement.html", agreement_context(project))
     project.agreement_pdf.save(f"{uuid4().hex}.pdf", ContentFile(content), save=False)
     project.agreement_generated_at = timezone.now()
-    try:
+    with kept_only_if_recorded(project.agreement_pdf):
         project.save(update_fields=["agreement_pdf", "agreement_generated_at"])
-    except BaseException:
-        # The row was not written (a dropped connection, a killed worker): the file would be an orphan, and the
-        # rerun stores its own.
-        project.agreement_pdf.storage.delete(project.agreement_pdf.name)
-        raise
     return project
 
 

@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import get_language
 
+from core.storage import kept_only_if_recorded
+
 from .models import FinalReport, Project
 from .outcomes import report_outcomes
 from .selectors import chart_data_uri, panel_chart, target_panels
@@ -100,14 +102,10 @@ def render(project_pk: int) -> FinalReport:
         report.pdf.save(f"{uuid4().hex}.pdf", ContentFile(render_pdf(html, stylesheets=PDF_STYLESHEETS)), save=False)
         report.pdf_sha256 = digest
         report.pdf_generated_at = timezone.now()
-        try:
+        with kept_only_if_recorded(report.pdf):  # the old file stays until the new one is recorded
             FinalReport.objects.filter(pk=report.pk).update(
                 pdf=report.pdf.name, pdf_sha256=digest, pdf_generated_at=report.pdf_generated_at
             )
-        except BaseException:
-            # Not recorded (a dropped connection, a killed worker): the new file would be an orphan; the old stays.
-            report.pdf.storage.delete(report.pdf.name)
-            raise
         if old:
             storage = report.pdf.storage
             transaction.on_commit(lambda: storage.delete(old))

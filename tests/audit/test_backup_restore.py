@@ -61,7 +61,7 @@ def test_a_backup_restores_into_an_empty_database_identically(media, migrated_sq
     before, after = snapshot(), json.loads(dumped.stdout)
     assert sorted(after) == sorted(before)
     differing = [table for table in before if before[table] != after[table]]
-    assert differing == []
+    assert differing == [], {t: (before[t], after[t]) for t in differing}
     assert sum(len(rows) for rows in before.values()) > 50
     assert len(before["audit.AuditEntry"]) > 0 and len(before["finance.Payment"]) > 0
     files = _files(media)

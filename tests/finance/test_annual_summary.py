@@ -450,3 +450,44 @@ def test_a_table_over_several_pdf_pages_prints_its_total_once(schemes):
     last = next(i for i, text in enumerate(pages) if "Prosjekt 69 " in text)
     assert first < last  # the grants table runs over more than one page
     assert sum(text.count("Total 70,000.00") for text in pages) == 1
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ({"format": "docx"}, "Format: choose PDF, XLSX or CSV."),
+        ({"format": "csv", "table": "nope"}, "Table: the summary of 2020 has no table “nope”."),
+    ],
+)
+def test_a_bad_request_for_a_file_says_which_field_and_makes_nothing(client, history, secretariat, posted, message):
+    client.force_login(secretariat)
+
+    response = client.post(reverse("finance:annual_summary_request"), {"year": "2020", **posted}, follow=True)
+
+    assert response.redirect_chain == [(f"{reverse('finance:annual_summary')}?year=2020", 302)]
+    assert [str(m) for m in response.context["messages"]] == [message]
+    assert AnnualSummaryFile.objects.count() == 0
+
+
+def test_a_file_whose_row_cannot_be_written_leaves_no_orphan(history, monkeypatch, settings):
+    from pathlib import Path
+
+    from django.db import OperationalError
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    job = annual_files.request_file(2020, "csv", "received")
+    folder = Path(settings.MEDIA_ROOT) / "annual"
+    before = sorted(folder.rglob("*")) if folder.exists() else []
+
+    def dropped(self, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(AnnualSummaryFile, "save", dropped)
+    with pytest.raises(OperationalError):
+        annual_files.build(job.pk)
+
+    after = sorted(folder.rglob("*")) if folder.exists() else []
+    assert ([p for p in after if p.is_file()], AnnualSummaryFile.objects.get(pk=job.pk).status) == (
+        [p for p in before if p.is_file()],
+        "failed",  # so that asking again starts a new attempt
+    )
